@@ -1,0 +1,79 @@
+"""Turn libxml2's schema errors into one human sentence each, naming the element by its prefix.
+
+libxml2 writes ``Element '{urn:...CommonBasicComponents-2}IssueDate': '2023-13-01' is not a valid
+value of the local atomic type.``; users read ``Invalid value '2023-13-01' for cbc:IssueDate``.
+The raw text is kept beside the sentence for experts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from .names import prefixed
+
+_ENTRY = re.compile(r"^Element '(?P<element>[^']+)'(?:, attribute '(?P<attribute>[^']+)')?: (?P<rest>.*)$",
+                    re.DOTALL)
+_CLARK = re.compile(r"\{[^{}]*\}[\w.\-]+")
+_EXPECTED = re.compile(r"Expected is (?:one of )?\( (?P<names>.*) \)\.")
+_VALUE = re.compile(r"^'(?P<value>.*)' is not a valid value of (?P<what>.*?)\.?$", re.DOTALL)
+_FACET = re.compile(r"^\[facet '(?P<facet>\w+)'\] The value '(?P<value>.*?)' (?P<why>.*?)\.?$", re.DOTALL)
+
+MAX_VALUE = 80
+
+
+@attrs.frozen
+class Translation:
+    """What one libxml2 error says, in our words."""
+
+    rule: str
+    message: str
+    element: str | None  # Clark tag of the element the error names
+    structural: bool = False  # a content-model error: the structural check may explain it better
+    expected: tuple[str, ...] = ()
+
+
+def shorten(value: str) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
+
+
+def with_prefixes(text: str) -> str:
+    """Replace every ``{namespace}name`` in ``text`` by its canonical prefixed name."""
+    return _CLARK.sub(lambda m: prefixed(m.group(0)), text)
+
+
+def translate(raw: str) -> Translation:
+    match = _ENTRY.match(raw.strip())
+    if match is None:
+        return Translation("xsd:other", with_prefixes(raw.strip()), None)
+    tag, attribute, rest = match["element"], match["attribute"], match["rest"].strip()
+    name = prefixed(tag)
+    expected_match = _EXPECTED.search(rest)
+    expected = tuple(n.strip() for n in expected_match["names"].split(",")) if expected_match else ()
+    if attribute is not None:
+        target = f"attribute {attribute} of {name}"
+        if "is not allowed" in rest:
+            return Translation("xsd:unexpected-attribute", f"Unexpected attribute: {attribute} on {name}", tag)
+        if "is required but missing" in rest:
+            return Translation("xsd:missing-attribute", f"Missing required attribute: {attribute} on {name}", tag)
+    else:
+        target = name
+    if rest.startswith("This element is not expected"):
+        return Translation("xsd:unexpected-element", f"Unexpected element: {name}", tag, True, expected)
+    if rest.startswith("Missing child element(s)"):
+        names = " or ".join(prefixed(e) for e in expected) or "a child element"
+        return Translation("xsd:missing-element", f"Missing required element: {names}", tag, True, expected)
+    for pattern in (_VALUE, _FACET):
+        value = pattern.match(rest)
+        if value is not None:
+            return Translation("xsd:invalid-value", f"Invalid value '{shorten(value['value'])}' for {target}", tag)
+    if rest.startswith("Character content other than whitespace is not allowed"):
+        return Translation("xsd:unexpected-text", f"Unexpected text in {name} (element content only)", tag)
+    if rest.startswith("Element content is not allowed"):
+        return Translation("xsd:unexpected-element", f"Unexpected child element in {name} (text only)", tag)
+    if rest.startswith("No matching global declaration available for the validation root"):
+        return Translation("xsd:unknown-root", f"Unexpected element: {name} (not a document this schema "
+                           "defines)", tag)
+    return Translation("xsd:other", f"Invalid {target}: {with_prefixes(rest)}", tag)

@@ -1,0 +1,428 @@
+"""Streaming reader: the header first, then one embedded document at a time, in flat memory.
+
+The parser never loads a DTD, resolves an entity or touches the network, and a DOCTYPE is refused
+outright. Every child of the root is accounted for: header elements, documents, and anything else
+(reported as an unsupported document, never skipped). A file that turns malformed or ends early
+still yields every document completed before the break, then records a file-level error.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from types import TracebackType
+from typing import IO, Union
+
+import attrs
+from lxml import etree
+
+from .codes import ErrorCode
+from .errors import SourceError
+from .names import (
+    APPLICATION_RESPONSE,
+    BATCH_ROOT,
+    CAC,
+    CBC,
+    FILE_STATUS,
+    REQUEST_FILE_NAME,
+    STATUS_CODE,
+    STATUS_DESCRIPTION,
+    XSI,
+    prefixed,
+    split_tag,
+)
+from .results import BatchHeader, Issue, ResponseStatus
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
+"""A path, the bytes of a file, or a binary file object."""
+
+CHUNK_SIZE = 1 << 16
+
+PARSER_OPTIONS: dict[str, bool] = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": False,
+    "remove_pis": False,
+}
+"""Explicit, not lxml's defaults: nothing outside the bytes given is ever read."""
+
+_ALLOWED_XSI = {f"{{{XSI}}}schemaLocation", f"{{{XSI}}}noNamespaceSchemaLocation"}
+_ID = f"{{{CBC}}}ID"
+_UUID = f"{{{CBC}}}UUID"
+_STATUSES = f"{{{CAC}}}DocumentResponse/{{{CAC}}}Response/{{{CAC}}}Status"
+_REASON_CODE = f"{{{CBC}}}StatusReasonCode"
+_REASON = f"{{{CBC}}}StatusReason"
+_VALID_FILE_STATUS = ("S", "E", "D")
+
+
+@attrs.frozen
+class Document:
+    """One child of the batch root after the header, as it streams by.
+
+    ``element`` is only valid until the next document is read: the reader then releases it.
+    """
+
+    index: int
+    """1-based position among the batch's documents."""
+    line: int | None
+    """Line of the document's start tag in the batch file."""
+    id: str | None
+    """``cbc:ID``, if present."""
+    uuid: str | None
+    """``cbc:UUID``, if present: the Google Vendor Request ID."""
+    element: etree._Element = attrs.field(repr=False, eq=False)
+    problem: str | None = None
+    """Why this child is not a supported document, or None when it is an ApplicationResponse."""
+
+    @property
+    def supported(self) -> bool:
+        return self.problem is None
+
+    @property
+    def display_id(self) -> str:
+        """GoRoute's ``id``: ``cbc:ID``, else ``cbc:UUID``, else ``#<index>``."""
+        return self.id or self.uuid or f"#{self.index}"
+
+    @property
+    def tag(self) -> str:
+        return prefixed(self.element.tag)
+
+    def response_status(self) -> ResponseStatus | None:
+        """The status reason code that decides delivery: the first one with the worst outcome."""
+        if not self.supported:
+            return None
+        found = [
+            ResponseStatus(_text(status.find(_REASON_CODE)), _text(status.find(_REASON)))
+            for status in self.element.iterfind(_STATUSES)
+        ]
+        if not found:
+            return None
+        severity = {"failed": 2, "pending": 1, "delivered": 0}
+        return max(found, key=lambda s: severity[s.outcome.value])
+
+    def to_bytes(self) -> bytes:
+        """This document serialised on its own, with the namespace declarations it inherits."""
+        return etree.tostring(self.element, encoding="utf-8", with_tail=False)
+
+
+class BatchReader:
+    """Reads an ``ApplicationResponseBatch`` as a stream; use it as a context manager.
+
+    ``header`` is ready on entering; iterate for the documents; ``errors`` holds the file-level
+    problems found so far (complete once iteration ends).
+    """
+
+    def __init__(self, source: Source, *, name: str | None = None, chunk_size: int = CHUNK_SIZE) -> None:
+        self._stream, self.name, self._owned = _open(source, name)
+        self._chunk_size = chunk_size
+        self.header = BatchHeader(None, None)
+        self.errors: list[Issue] = []
+        self.root_nsmap: dict[str | None, str] = {}
+        self._state = "start"  # -> "file_status" -> "documents"
+        self._count = 0
+        self._root: etree._Element | None = None
+        self._last: etree._Element | None = None
+        self._buffer: list[Document] = []
+        self._events = self._run()
+        self._entered = False
+
+    def __enter__(self) -> BatchReader:
+        if not self._entered:
+            self._entered = True
+            for item in self._events:  # read up to the end of the header
+                if item is None:
+                    break
+                self._buffer.append(item)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._events.close()
+        if self._owned:
+            self._stream.close()
+
+    def __iter__(self) -> Iterator[Document]:
+        self.__enter__()
+        while self._buffer:
+            yield self._buffer.pop(0)
+        for item in self._events:
+            if item is not None:
+                yield item
+
+    @property
+    def document_count(self) -> int:
+        return self._count
+
+    # -- the parse -------------------------------------------------------------------------
+
+    def _error(self, code: ErrorCode, rule: str, message: str, line: int | None) -> None:
+        self.errors.append(Issue(code.value, message, rule=rule, line=line, engine="ublbatch"))
+
+    def _run(self) -> Iterator[Document | None]:
+        """Documents as they complete; None once, when the header is known."""
+        chunks: list[bytes] = []
+        if not self._check_prolog(chunks):
+            yield None
+            return
+        parser = etree.XMLPullParser(
+            events=("end",), tag=[REQUEST_FILE_NAME, FILE_STATUS, "{*}ApplicationResponse"],
+            **PARSER_OPTIONS,
+        )
+        pending = iter(chunks)
+        while True:
+            failure: etree.XMLSyntaxError | None = None
+            try:
+                chunk = next(pending, None)
+                if chunk is None:
+                    chunk = self._read()
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except etree.XMLSyntaxError as exc:
+                failure = exc
+            except OSError as exc:
+                self._error(ErrorCode.UNREADABLE, "io:read", f"{self.name}: reading failed: {exc}", None)
+                return
+            for _event, element in parser.read_events():
+                yield from self._handle(element)
+            if failure is not None:
+                yield from self._account(None, complete=False)
+                self._syntax_error(failure)
+                return
+            if not chunk:
+                yield from self._account(None, complete=True)
+                break
+        if self._state != "documents":
+            self._header_missing(None)
+            yield None
+
+    def _read(self) -> bytes:
+        data = self._stream.read(self._chunk_size)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise SourceError(f"{self.name}: the file object must be opened in binary mode")
+        return bytes(data)
+
+    def _check_prolog(self, chunks: list[bytes]) -> bool:
+        """Parse up to the root's start tag: refuse a DOCTYPE or a foreign root before anything else."""
+        sniffer = etree.XMLPullParser(events=("start",), **PARSER_OPTIONS)
+        while True:
+            failure: etree.XMLSyntaxError | None = None
+            try:
+                chunk = self._read()
+                chunks.append(chunk)
+                if chunk:
+                    sniffer.feed(chunk)
+                else:
+                    sniffer.close()
+            except etree.XMLSyntaxError as exc:
+                failure = exc  # reported by the main parse if it comes after the root's start tag
+            except OSError as exc:
+                self._error(ErrorCode.UNREADABLE, "io:read", f"{self.name}: reading failed: {exc}", None)
+                return False
+            for _event, root in sniffer.read_events():
+                return self._check_root(root)
+            if failure is not None or not chunk:
+                if not any(c.strip() for c in chunks):
+                    what = "is empty" if not any(chunks) else "holds only white space"
+                    self._error(ErrorCode.INVALID_XML, "xml:empty", f"{self.name}: the file {what}", None)
+                elif failure is not None:
+                    self._syntax_error(failure)
+                else:
+                    self._error(ErrorCode.INVALID_XML, "xml:not-well-formed",
+                                f"{self.name}: the file holds no XML element", None)
+                return False
+
+    def _check_root(self, root: etree._Element) -> bool:
+        if root.getroottree().docinfo.doctype:
+            self._error(ErrorCode.FORBIDDEN_DOCTYPE, "xml:doctype",
+                        f"{self.name}, line {root.sourceline}: the file has a DOCTYPE; ublbatch never "
+                        "processes DTDs or entities, so the file is refused", root.sourceline)
+            return False
+        self.root_nsmap = dict(root.nsmap)
+        if root.tag != BATCH_ROOT:
+            self._error(ErrorCode.NOT_A_BATCH, "envelope:root",
+                        f"{self.name}, line {root.sourceline}: the root element is {prefixed(root.tag)}, "
+                        f"not {BATCH_ROOT}: this is not a response batch", root.sourceline)
+            return False
+        self.header = BatchHeader(None, None, None, root.sourceline)
+        self._check_attributes(root, allow_xsi=True)
+        return True
+
+    def _syntax_error(self, exc: etree.XMLSyntaxError) -> None:
+        line = exc.lineno if exc.lineno else None
+        text = getattr(exc, "msg", None) or str(exc)
+        where = f"{self.name}, line {line}" if line else self.name
+        self._error(ErrorCode.INVALID_XML, "xml:not-well-formed", f"{where}: the XML is not well-formed: {text}",
+                    line)
+
+    def _handle(self, element: etree._Element) -> Iterator[Document | None]:
+        if self._root is None:
+            self._root = element.getroottree().getroot()
+            self._check_text(self._root.text, BATCH_ROOT, self._root)
+        if element.getparent() is not self._root:
+            return  # nested inside another child: handled with it
+        yield from self._account(element, complete=True)
+        tag = element.tag
+        if tag == REQUEST_FILE_NAME:
+            self._request_file_name(element)
+        elif tag == FILE_STATUS:
+            self._file_status(element)
+            if self._state == "documents":
+                yield None
+        else:
+            if self._state != "documents":
+                self._header_missing(element)
+                yield None
+            yield self._document(element)
+        self._last = element
+        element.clear(keep_tail=True)
+
+    def _account(self, upto: etree._Element | None, *, complete: bool) -> Iterator[Document | None]:
+        """Report the root's children before ``upto`` that no event covered, then release them."""
+        root = self._root
+        if root is None:
+            return
+        children = list(root) if upto is None else []
+        if upto is not None:
+            for child in root:
+                if child is upto:
+                    break
+                children.append(child)
+        if not complete and children:
+            children.pop()  # the child being parsed when the file broke off
+        for child in children:
+            if child is not self._last and isinstance(child.tag, str):
+                if self._state != "documents":
+                    self._header_missing(child)
+                    yield None
+                yield self._document(child)
+            self._check_text(child.tail, BATCH_ROOT, child)
+        del root[: len(children)]
+
+    def _document(self, element: etree._Element) -> Document:
+        self._count += 1
+        problem = None
+        if element.tag != APPLICATION_RESPONSE:
+            ns, local = split_tag(element.tag)
+            if local == "ApplicationResponse":
+                problem = (f"ApplicationResponse in namespace {ns or '(none)'!r} is not a UBL 2.4 "
+                           "ApplicationResponse")
+            else:
+                problem = f"{prefixed(element.tag)} is not an ApplicationResponse"
+        return Document(self._count, element.sourceline, _text(element.find(_ID)),
+                        _text(element.find(_UUID)), element, problem)
+
+    # -- the header ------------------------------------------------------------------------
+
+    def _envelope(self, message: str, element: etree._Element | None, rule: str) -> None:
+        line = element.sourceline if element is not None else None
+        self._error(ErrorCode.INVALID_ENVELOPE, rule, f"{self.name}, line {line}: {message}"
+                    if line else f"{self.name}: {message}", line)
+
+    def _header_missing(self, at: etree._Element | None) -> None:
+        if self._state == "start":
+            self._envelope(f"Missing required element: {REQUEST_FILE_NAME}", at,
+                           "envelope:missing-request-file-name")
+        if self._state in ("start", "file_status"):
+            self._envelope(f"Missing required element: {FILE_STATUS}", at, "envelope:missing-file-status")
+        self._state = "documents"
+
+    def _out_of_place(self, element: etree._Element) -> bool:
+        if self._state == "documents" or (element.tag == REQUEST_FILE_NAME) != (self._state == "start"):
+            self._envelope(f"Unexpected element: {element.tag} (the header is RequestFileName then "
+                           "FileStatus, once, before the documents)", element, "envelope:header-order")
+            return True
+        return False
+
+    def _request_file_name(self, element: etree._Element) -> None:
+        if self._out_of_place(element):
+            return
+        value = self._leaf(element)
+        if not value:
+            self._envelope("RequestFileName is empty", element, "envelope:request-file-name")
+        self.header = attrs.evolve(self.header, request_file_name=value or None)
+        self._state = "file_status"
+
+    def _file_status(self, element: etree._Element) -> None:
+        if self._state == "start":
+            self._header_missing(element)
+            self._state = "file_status"
+        if self._out_of_place(element):
+            return
+        self._state = "documents"
+        self._check_attributes(element)
+        self._check_text(element.text, FILE_STATUS, element)
+        parts = [c for c in element if isinstance(c.tag, str)]
+        for child in element:
+            self._check_text(child.tail, FILE_STATUS, child)
+        if [c.tag for c in parts] != [STATUS_CODE, STATUS_DESCRIPTION]:
+            found = ", ".join(prefixed(c.tag) for c in parts) or "nothing"
+            self._envelope(f"FileStatus must hold StatusCode then StatusDescription; found {found}",
+                           element, "envelope:file-status-content")
+        code_el = next((c for c in parts if c.tag == STATUS_CODE), None)
+        desc_el = next((c for c in parts if c.tag == STATUS_DESCRIPTION), None)
+        code = self._leaf(code_el, collapse=True) if code_el is not None else None
+        description = self._leaf(desc_el, collapse=False) if desc_el is not None else None
+        if code_el is not None and code not in _VALID_FILE_STATUS:
+            self._envelope(f"Invalid value {code!r} for StatusCode: expected S, E or D", code_el,
+                           "envelope:status-code")
+        self.header = attrs.evolve(self.header, file_status_code=code,
+                                   file_status_description=description)
+
+    def _leaf(self, element: etree._Element, *, collapse: bool = True) -> str:
+        """The text of a header element that may hold text only."""
+        self._check_attributes(element)
+        for child in element:
+            if isinstance(child.tag, str):
+                self._envelope(f"Unexpected element: {prefixed(child.tag)} inside {element.tag} "
+                               "(text only)", child, "envelope:text-only")
+        text = "".join(element.itertext()) if len(element) else (element.text or "")
+        return " ".join(text.split()) if collapse else text
+
+    def _check_attributes(self, element: etree._Element, *, allow_xsi: bool = False) -> None:
+        for name in element.attrib:
+            if not (allow_xsi and name in _ALLOWED_XSI):
+                self._envelope(f"Unexpected attribute: {prefixed(name)} on {element.tag}", element,
+                               "envelope:attribute")
+
+    def _check_text(self, text: str | None, container: str, element: etree._Element) -> None:
+        if text and text.strip():
+            self._envelope(f"Unexpected text {text.strip()[:40]!r} in {container} (element content only)",
+                           element, "envelope:text")
+
+def read_batch(source: Source, *, name: str | None = None) -> BatchReader:
+    """Open a response batch for streaming: ``with read_batch(path) as batch: ...``.
+
+    ``source`` is a path, the file's bytes, or a binary file object. ``batch.header`` is ready
+    inside the ``with``; iterating gives each ``Document``; ``batch.errors`` lists file-level
+    problems (complete after iterating).
+    """
+    return BatchReader(source, name=name)
+
+
+def _open(source: Source, name: str | None) -> tuple[IO[bytes], str, bool]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source)), name or "<bytes>", True
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        try:
+            return open(path, "rb"), name or path, True
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+    if hasattr(source, "read"):
+        return source, name or str(getattr(source, "name", "<stream>")), False
+    raise SourceError(f"cannot read a batch from {type(source).__name__}: give a path, bytes or a "
+                      "binary file object")
+
+
+def _text(element: etree._Element | None) -> str | None:
+    if element is None or element.text is None:
+        return None
+    return element.text.strip() or None

@@ -1,0 +1,334 @@
+"""Verdicts as data, in the shape of the GoRoute batch API.
+
+``BatchResult.to_dict()`` has exactly GoRoute's keys (``batch_id``, ``total_count``,
+``accepted_count``, ``rejected_count``, ``results[{id, status, transaction_id, error{code,
+message}}]``) plus extras beside them, never instead of them, so code written for that API reads
+Google files unchanged. ``DeliveryStatus`` is the shape of GoRoute's batch status answer and of
+its webhook events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from .codes import Action, ErrorCode, FileStatusCode, Outcome, reason_code
+
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+
+
+@attrs.frozen
+class Issue:
+    """One problem found, with where it is: in the style of xmlschema's error objects."""
+
+    code: str
+    """``error.code`` vocabulary (``VALIDATION_ERROR``, ``INVALID_XML``, ...)."""
+    message: str
+    """One sentence naming the element with its canonical prefix."""
+    level: str = "error"
+    """``error`` decides a verdict; ``warning`` does not."""
+    rule: str | None = None
+    """A stable id of the check (``xsd:missing-element``, ``envelope:status-code``, ...)."""
+    line: int | None = None
+    """Line in the batch file (1-based)."""
+    path: str | None = None
+    """XPath-like location inside the document, with canonical prefixes."""
+    raw: str | None = None
+    """The engine's own text, for experts."""
+    engine: str | None = None
+    """Who found it: ``libxml2``, ``ublbatch`` (structure, envelope), ``xmlschema``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Issue:
+        return cls(**{f.name: data[f.name] for f in attrs.fields(cls) if f.name in data})
+
+
+@attrs.frozen
+class ResponseStatus:
+    """What an ApplicationResponse says about its invoice request."""
+
+    code: str | None
+    """``cbc:StatusReasonCode`` as written (the first, or the first of the worst outcome)."""
+    reason: str | None = None
+    """``cbc:StatusReason`` beside it."""
+
+    @property
+    def outcome(self) -> Outcome:
+        known = reason_code(self.code)
+        return known.outcome if known else Outcome.FAILED
+
+    @property
+    def action(self) -> Action:
+        known = reason_code(self.code)
+        return known.action if known else Action.MANUAL_INTERVENTION
+
+    @property
+    def retriable(self) -> bool:
+        known = reason_code(self.code)
+        return known.retriable if known else False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "reason": self.reason, "outcome": self.outcome.value,
+                "action": self.action.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResponseStatus:
+        return cls(data.get("code"), data.get("reason"))
+
+
+@attrs.frozen
+class DocumentResult:
+    """The verdict on one embedded document."""
+
+    index: int
+    """1-based position among the batch's documents."""
+    id: str
+    """``cbc:ID``, else ``cbc:UUID``, else ``#<index>``."""
+    status: str
+    """``accepted`` or ``rejected``."""
+    uuid: str | None = None
+    """``cbc:UUID``: the Google Vendor Request ID this document answers."""
+    line: int | None = None
+    issues: tuple[Issue, ...] = attrs.field(default=(), converter=tuple)
+    response: ResponseStatus | None = None
+    element: str | None = None
+    """The element's name with its canonical prefix (``ar:ApplicationResponse``)."""
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == ACCEPTED
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.level == "error")
+
+    @property
+    def error(self) -> Issue | None:
+        """The issue GoRoute's ``error`` field shows: the first error."""
+        errs = self.errors
+        return errs[0] if errs else None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.accepted:
+            out["transaction_id"] = self.uuid
+        else:
+            err = self.error
+            if err is not None:
+                out["error"] = {"code": err.code, "message": err.message}
+        out["index"] = self.index
+        out["line"] = self.line
+        out["uuid"] = self.uuid
+        if self.element is not None:
+            out["element"] = self.element
+        if self.response is not None:
+            out["response"] = self.response.to_dict()
+        out["issues"] = [i.to_dict() for i in self.issues]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DocumentResult:
+        response = data.get("response")
+        return cls(
+            index=data["index"],
+            id=data["id"],
+            status=data["status"],
+            uuid=data.get("uuid", data.get("transaction_id")),
+            line=data.get("line"),
+            issues=tuple(Issue.from_dict(i) for i in data.get("issues", ())),
+            response=ResponseStatus.from_dict(response) if response else None,
+            element=data.get("element"),
+        )
+
+
+@attrs.frozen
+class BatchHeader:
+    """The header of a response batch, as read (values may be invalid: see file errors)."""
+
+    request_file_name: str | None
+    file_status_code: str | None
+    file_status_description: str | None = None
+    line: int | None = None
+
+    @property
+    def file_status(self) -> FileStatusCode | None:
+        try:
+            return FileStatusCode(self.file_status_code) if self.file_status_code else None
+        except ValueError:
+            return None
+
+    def file_status_dict(self) -> dict[str, Any] | None:
+        if self.file_status_code is None and self.file_status_description is None:
+            return None
+        known = self.file_status
+        return {"code": self.file_status_code, "description": self.file_status_description,
+                "meaning": known.meaning if known else None,
+                "action": known.action.value if known else None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"request_file_name": self.request_file_name, "file_status": self.file_status_dict(),
+                "line": self.line}
+
+
+@attrs.frozen
+class BatchResult:
+    """The verdict on a whole batch: one ``DocumentResult`` per document, plus file-level errors."""
+
+    header: BatchHeader
+    results: tuple[DocumentResult, ...] = attrs.field(converter=tuple)
+    file_errors: tuple[Issue, ...] = attrs.field(default=(), converter=tuple)
+    """Problems with the file itself (envelope, DOCTYPE, broken XML): each makes the file invalid."""
+    profile: str = "strict"
+    schema: Mapping[str, str] | None = None
+    source: str | None = None
+
+    @property
+    def batch_id(self) -> str | None:
+        return self.header.request_file_name
+
+    @property
+    def total_count(self) -> int:
+        return len(self.results)
+
+    @property
+    def accepted_count(self) -> int:
+        return sum(1 for r in self.results if r.accepted)
+
+    @property
+    def rejected_count(self) -> int:
+        return self.total_count - self.accepted_count
+
+    @property
+    def ok(self) -> bool:
+        """True when the file is sound and every document is accepted (zero documents included)."""
+        return not self.file_errors and self.rejected_count == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "total_count": self.total_count,
+            "accepted_count": self.accepted_count,
+            "rejected_count": self.rejected_count,
+            "results": [r.to_dict() for r in self.results],
+            "valid": self.ok,
+            "request_file_name": self.header.request_file_name,
+            "file_status": self.header.file_status_dict(),
+            "header_line": self.header.line,
+            "file_errors": [e.to_dict() for e in self.file_errors],
+            "profile": self.profile,
+            "schema": dict(self.schema) if self.schema is not None else None,
+            "source": self.source,
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BatchResult:
+        status = data.get("file_status") or {}
+        return cls(
+            header=BatchHeader(data.get("request_file_name", data.get("batch_id")), status.get("code"),
+                               status.get("description"), data.get("header_line")),
+            results=tuple(DocumentResult.from_dict(r) for r in data["results"]),
+            file_errors=tuple(Issue.from_dict(e) for e in data.get("file_errors", ())),
+            profile=data.get("profile", "strict"),
+            schema=data.get("schema"),
+            source=data.get("source"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> BatchResult:
+        return cls.from_dict(json.loads(text))
+
+    def delivery_status(self) -> DeliveryStatus:
+        """Where each document stands in delivery, from its status reason code."""
+        return DeliveryStatus.from_documents(
+            self.header, ((r.id, r.response) for r in self.results), self.file_errors
+        )
+
+
+@attrs.frozen
+class FailedItem:
+    """A document whose status reason code means it will not be delivered as it is."""
+
+    id: str
+    code: str
+    message: str
+    action: str
+    retriable: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "error": {"code": self.code, "message": self.message},
+                "action": self.action, "retriable": self.retriable}
+
+
+@attrs.frozen
+class DeliveryStatus:
+    """GoRoute's batch status answer: ``processing`` | ``completed`` | ``failed`` with counts."""
+
+    batch_id: str | None
+    status: str
+    delivered_count: int
+    pending_count: int
+    failed_count: int
+    failed_items: tuple[FailedItem, ...] = attrs.field(converter=tuple)
+    file_status: str | None = None
+    file_errors: tuple[Issue, ...] = attrs.field(default=(), converter=tuple)
+
+    @classmethod
+    def from_documents(
+        cls,
+        header: BatchHeader,
+        documents: Iterable[tuple[str, ResponseStatus | None]],
+        file_errors: Iterable[Issue] = (),
+    ) -> DeliveryStatus:
+        counts = dict.fromkeys(Outcome, 0)
+        failed = []
+        for doc_id, response in documents:
+            response = response or ResponseStatus(None)
+            counts[response.outcome] += 1
+            if response.outcome is Outcome.FAILED:
+                known = reason_code(response.code)
+                message = response.reason or (known.meaning if known else (
+                    "no status reason code" if response.code is None else "unknown status reason code"))
+                failed.append(FailedItem(doc_id, response.code or "MISSING", message,
+                                         response.action.value, response.retriable))
+        file_errors = tuple(file_errors)
+        if header.file_status is FileStatusCode.ERROR:
+            status = "failed"
+        elif counts[Outcome.PENDING]:
+            status = "processing"
+        else:
+            status = "completed"
+        return cls(header.request_file_name, status, counts[Outcome.DELIVERED], counts[Outcome.PENDING],
+                   counts[Outcome.FAILED], failed, header.file_status_code, file_errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "status": self.status,
+            "delivered_count": self.delivered_count,
+            "pending_count": self.pending_count,
+            "failed_count": self.failed_count,
+            "failed_items": [f.to_dict() for f in self.failed_items],
+            "file_status": self.file_status,
+            "file_errors": [e.to_dict() for e in self.file_errors],
+        }
+
+    def to_event(self) -> dict[str, Any]:
+        """A GoRoute webhook event: ``batch.completed``, ``batch.processing`` or ``batch.failed``."""
+        return {"type": f"batch.{self.status}", "data": self.to_dict()}
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+__all__ = ["ACCEPTED", "REJECTED", "Issue", "ResponseStatus", "DocumentResult", "BatchHeader",
+           "BatchResult", "FailedItem", "DeliveryStatus", "ErrorCode"]

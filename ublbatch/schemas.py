@@ -1,0 +1,144 @@
+"""Locate, verify, compile and cache the schemas; the validation profiles.
+
+Each compiled schema is built once per process and thread: libxml2 can break when one schema is
+compiled in two threads at once (so compiling is serialised), and one compiled schema shared
+between threads mixes up their error logs (so each thread gets its own copy).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import attrs
+from lxml import etree
+
+from . import _ubl_files
+from ._ubl_files import Release, VerifiedFiles
+from .contentmodel import ContentModel
+from .errors import SchemaError
+from .names import AR, CN, INV
+
+PROFILES = ("strict",)
+"""Validation profiles. ``strict``: the official OASIS UBL 2.4 schema, unchanged."""
+
+DOCUMENT_KINDS = {
+    "ApplicationResponse": AR,
+    "Invoice": INV,
+    "CreditNote": CN,
+}
+
+_URL_BASE = "ublbatch-schemas:///"
+_compile_lock = threading.Lock()
+_shared: dict[object, object] = {}
+_per_thread = threading.local()
+
+
+@attrs.frozen
+class DocumentSchema:
+    """A compiled document schema and what explains its verdicts."""
+
+    kind: str
+    profile: str
+    files: VerifiedFiles
+    xsd: etree.XMLSchema = attrs.field(repr=False, eq=False)
+    model: ContentModel = attrs.field(repr=False, eq=False)
+
+    @property
+    def root_tag(self) -> str:
+        return f"{{{DOCUMENT_KINDS[self.kind]}}}{self.kind}"
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+    return profile
+
+
+def verified_files(schema_dir: str | os.PathLike[str] | None = None) -> VerifiedFiles:
+    """The verified UBL 2.4 files from the first place that has them, read once per process."""
+    release = _ubl_files.locate(schema_dir)
+    key = ("files", str(Path(release.location).resolve()))
+    with _compile_lock:
+        found = _shared.get(key)
+        if found is None:
+            found = _shared[key] = _ubl_files.load_verified(release)
+    assert isinstance(found, VerifiedFiles)
+    return found
+
+
+def document_schema(
+    kind: str = "ApplicationResponse",
+    profile: str = "strict",
+    schema_dir: str | os.PathLike[str] | None = None,
+) -> DocumentSchema:
+    """The compiled schema of one UBL document type under one profile, for the calling thread."""
+    if kind not in DOCUMENT_KINDS:
+        raise ValueError(f"unknown document kind {kind!r}")
+    check_profile(profile)
+    files = verified_files(schema_dir)
+    key = (files.location, files.sha256, kind, profile)
+    cache: dict[object, DocumentSchema] = _per_thread.__dict__.setdefault("schemas", {})
+    schema = cache.get(key)
+    if schema is None:
+        main = f"{files.variant}/maindoc/UBL-{kind}-2.4.xsd"
+        with _compile_lock:
+            model = _shared.get(("model",) + key)
+            if model is None:
+                common = f"{files.variant}/common/"
+                sources = [files.files[main]] + [
+                    files.files[common + name]
+                    for name in ("UBL-CommonAggregateComponents-2.4.xsd", "UBL-CommonExtensionComponents-2.4.xsd")
+                ]
+                model = _shared[("model",) + key] = ContentModel.from_schemas(sources)
+            xsd = _compile(files, main)
+        assert isinstance(model, ContentModel)
+        schema = cache[key] = DocumentSchema(kind, profile, files, xsd, model)
+    return schema
+
+
+def envelope_schema() -> etree.XMLSchema:
+    """Our own ``ApplicationResponseBatch.xsd`` (documents inside are checked separately)."""
+    cache: dict[object, etree.XMLSchema] = _per_thread.__dict__.setdefault("envelopes", {})
+    if "batch" not in cache:
+        path = _ubl_files.project_file("ApplicationResponseBatch.xsd")
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        with _compile_lock:
+            cache["batch"] = etree.XMLSchema(etree.parse(str(path), parser))
+    return cache["batch"]
+
+
+class _VerifiedResolver(etree.Resolver):
+    """Serves schema imports from the verified bytes only; anything else is refused."""
+
+    def __init__(self, files: VerifiedFiles) -> None:
+        super().__init__()
+        self._files = files.files
+
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:
+        name = (system_url or "")[len(_URL_BASE) :] if (system_url or "").startswith(_URL_BASE) else None
+        data = self._files.get(name) if name else None
+        if data is None:
+            raise SchemaError(f"schema import outside the verified UBL 2.4 files refused: {system_url}")
+        return self.resolve_string(data, context, base_url=system_url)
+
+
+def _compile(files: VerifiedFiles, main: str) -> etree.XMLSchema:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    parser.resolvers.add(_VerifiedResolver(files))
+    try:
+        doc = etree.fromstring(files.files[main], parser, base_url=_URL_BASE + main)
+        return etree.XMLSchema(doc)
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise SchemaError(f"{files.location}/{main}: the schema does not compile: {exc}") from exc
+
+
+def schema_info(files: VerifiedFiles) -> dict[str, str]:
+    """How results name the schema set they were checked against."""
+    return {"name": "OASIS UBL 2.4", "variant": files.variant, "sha256": files.sha256,
+            "location": files.location}
+
+
+__all__ = ["PROFILES", "DocumentSchema", "Release", "document_schema", "envelope_schema",
+           "verified_files", "check_profile", "schema_info"]

@@ -1,0 +1,251 @@
+"""Validation: each streamed document against its UBL 2.4 schema, and the batch as a whole.
+
+libxml2 (through lxml) gives the verdict. When it rejects a document, the structural check of
+``contentmodel`` names every missing, unexpected or misplaced element (libxml2 stops at the first
+one in each parent), and ``messages`` puts libxml2's other errors into plain sentences.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+from lxml import etree
+
+from .codes import ErrorCode
+from .messages import translate
+from .names import prefixed
+from .reader import BatchReader, Document, Source
+from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
+from .schemas import DocumentSchema, check_profile, document_schema, schema_info
+
+
+class DocumentValidator:
+    """Validates single documents against one compiled schema. One per thread."""
+
+    def __init__(self, schema: DocumentSchema, *, explain: bool = False) -> None:
+        self.schema = schema
+        self._explainer = _XmlschemaExplainer.for_schema(schema) if explain else None
+
+    def issues(self, element: etree._Element) -> list[Issue]:
+        """Every issue found in ``element``; empty when the schema accepts it."""
+        xsd = self.schema.xsd
+        if xsd.validate(element):
+            return []
+        entries = [(e.message, e.line, e.path) for e in xsd.error_log]
+        findings = self.schema.model.check(element)
+        issues = []
+        explained: set[str] = set()
+        for finding in findings:
+            parent = finding.parent
+            parent_path = _path(parent, element) if parent is not None else ""
+            explained.add(parent_path)
+            path = f"{parent_path}/{prefixed(finding.missing)}" if finding.missing else _path(finding.element, element)
+            issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, finding.message, rule=f"xsd:{finding.rule}",
+                                line=finding.line, path=path, engine="ublbatch"))
+        for raw, line, libxml2_path in entries:
+            said = translate(raw)
+            located = _locate(element, libxml2_path, said.element, line)
+            path = _path(located, element) if located is not None else libxml2_path
+            if said.structural and located is not None:
+                parent = located if said.rule == "xsd:missing-element" else located.getparent()
+                if parent is not None and _path(parent, element) in explained:
+                    continue  # the structural check already said it, more precisely
+            issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, said.message, rule=said.rule,
+                                line=line or None, path=path, raw=raw, engine="libxml2"))
+        if not issues:  # never reject without a reason
+            issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, "The schema rejects this document",
+                                rule="xsd:other", line=element.sourceline, engine="libxml2"))
+        if self._explainer is not None:
+            issues.extend(self._explainer.explain(element))
+        issues.sort(key=lambda i: i.line if i.line is not None else 1 << 62)
+        return issues
+
+    def check(self, document: Document) -> DocumentResult:
+        """The verdict on one document from the reader."""
+        if not document.supported:
+            issues = [Issue(ErrorCode.UNSUPPORTED_DOCUMENT_TYPE.value, f"Unsupported document: {document.problem}",
+                            rule="batch:unsupported-document", line=document.line, path=f"/{document.tag}",
+                            engine="ublbatch")]
+        else:
+            issues = self.issues(document.element)
+        status = ACCEPTED if not any(i.level == "error" for i in issues) else REJECTED
+        return DocumentResult(document.index, document.display_id, status, document.uuid, document.line,
+                              tuple(issues), document.response_status(), document.tag)
+
+
+class BatchValidation:
+    """Validates a batch as it streams: iterate for each ``DocumentResult`` in source order.
+
+    ``header`` is ready on entering; ``file_errors`` and the counts are complete after iterating.
+    Results are not kept unless ``keep=True``, so memory stays flat for any number of documents.
+    """
+
+    def __init__(self, source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
+                 explain: bool = False, name: str | None = None, keep: bool = False) -> None:
+        self.profile = check_profile(profile)
+        self.schema = document_schema("ApplicationResponse", profile, schema_dir)
+        self._validator = DocumentValidator(self.schema, explain=explain)
+        self._reader = BatchReader(source, name=name)
+        self._keep = keep
+        self.results: list[DocumentResult] = []
+        self.accepted_count = 0
+        self.rejected_count = 0
+
+    def __enter__(self) -> BatchValidation:
+        self._reader.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._reader.close()
+
+    @property
+    def header(self) -> BatchHeader:
+        return self._reader.header
+
+    @property
+    def source_name(self) -> str:
+        return self._reader.name
+
+    @property
+    def file_errors(self) -> list[Issue]:
+        return self._reader.errors
+
+    @property
+    def total_count(self) -> int:
+        return self.accepted_count + self.rejected_count
+
+    def schema_info(self) -> dict[str, str]:
+        return schema_info(self.schema.files)
+
+    def __iter__(self) -> Iterator[DocumentResult]:
+        for document in self._reader:
+            result = self._validator.check(document)
+            if result.accepted:
+                self.accepted_count += 1
+            else:
+                self.rejected_count += 1
+            if self._keep:
+                self.results.append(result)
+            yield result
+
+    def header_dict(self) -> dict[str, Any]:
+        """The first line of the NDJSON stream: what is known before the documents."""
+        return {"batch_id": self.header.request_file_name, **self.header.to_dict(), "profile": self.profile,
+                "schema": self.schema_info(), "source": self.source_name}
+
+    def result(self) -> BatchResult:
+        """The whole verdict (needs ``keep=True`` for the per-document results)."""
+        return BatchResult(self.header, tuple(self.results), tuple(self.file_errors), self.profile,
+                           self.schema_info(), self.source_name)
+
+
+def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
+                    explain: bool = False, name: str | None = None) -> BatchValidation:
+    """Validate as a stream: ``with validate_stream(path) as v: for result in v: ...``."""
+    return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name)
+
+
+def validate_batch(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
+                   explain: bool = False, name: str | None = None) -> BatchResult:
+    """Validate every document of a response batch and return the whole verdict.
+
+    ``explain=True`` adds the xmlschema engine's account of each rejected document (slower;
+    it lists the elements expected where one is wrong).
+    """
+    with BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name,
+                         keep=True) as validation:
+        for _ in validation:
+            pass
+    return validation.result()
+
+
+def _path(element: etree._Element, root: etree._Element) -> str:
+    """``/ar:ApplicationResponse/cac:DocumentResponse[2]/cac:Response``, canonical prefixes."""
+    steps = []
+    node: etree._Element | None = element
+    while node is not None:
+        step = prefixed(node.tag)
+        parent = node.getparent()
+        if node is not root and parent is not None:
+            same = [c for c in parent.iterchildren(node.tag)]
+            if len(same) > 1:
+                step += f"[{same.index(node) + 1}]"
+        steps.append(step)
+        if node is root:
+            break
+        node = parent
+    return "/" + "/".join(reversed(steps))
+
+
+def _locate(root: etree._Element, libxml2_path: str | None, tag: str | None, line: int) -> etree._Element | None:
+    """The element a libxml2 error is about: by its path, else by its name and line."""
+    steps = (libxml2_path or "").split("/")[2:]
+    if libxml2_path and not steps:
+        return root
+    if steps:
+        namespaces = {k: v for k, v in root.nsmap.items() if k}
+        try:
+            found = root.xpath("./" + "/".join(steps), namespaces=namespaces)
+        except etree.XPathError:
+            found = []
+        if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+            return found[0]
+    if tag:
+        for candidate in root.iter(tag):
+            if candidate.sourceline == line:
+                return candidate
+    return None
+
+
+class _XmlschemaExplainer:
+    """The pure-Python xmlschema engine, as a second opinion that lists what was expected."""
+
+    _lock = threading.Lock()
+    _loaded: dict[tuple[str, str], Any] = {}
+
+    def __init__(self, xs: Any) -> None:
+        self._xs = xs
+
+    @classmethod
+    def for_schema(cls, schema: DocumentSchema) -> _XmlschemaExplainer:
+        import xmlschema
+
+        key = (schema.files.sha256, schema.kind)
+        with cls._lock:
+            if key not in cls._loaded:
+                # xmlschema reads from files: give it the verified bytes in a private folder
+                folder = tempfile.mkdtemp(prefix="ublbatch-xsd-")
+                atexit.register(shutil.rmtree, folder, True)
+                for name, data in schema.files.files.items():
+                    target = os.path.join(folder, *name.split("/"))
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    with open(target, "wb") as out:
+                        out.write(data)
+                main = os.path.join(folder, schema.files.variant, "maindoc", f"UBL-{schema.kind}-2.4.xsd")
+                cls._loaded[key] = xmlschema.XMLSchema10(main, allow="local", defuse="always")
+            return cls(cls._loaded[key])
+
+    def explain(self, element: etree._Element) -> list[Issue]:
+        from .messages import with_prefixes
+
+        copy = etree.fromstring(etree.tostring(element))  # on its own, so paths start at the document
+        issues = []
+        for error in self._xs.iter_errors(copy):
+            issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, with_prefixes(error.reason or str(error.message)),
+                                rule="xmlschema", line=_line_in_batch(element, error.sourceline),
+                                path=error.path, raw=str(error), engine="xmlschema"))
+        return issues
+
+
+def _line_in_batch(element: etree._Element, line_in_copy: int | None) -> int | None:
+    if line_in_copy is None or element.sourceline is None:
+        return None
+    return element.sourceline + line_in_copy - 1
