@@ -1,0 +1,68 @@
+"""ublbatch: Google e-invoice ApplicationResponseBatch files, streamed and validated against UBL 2.4.
+
+The public API, re-exported from the modules that hold it::
+
+    import ublbatch
+    result = ublbatch.validate_batch("batch.xml")          # BatchResult, GoRoute-shaped
+    print(result.to_json(indent=2))
+    with ublbatch.read_batch("batch.xml") as batch:         # streaming, flat memory
+        print(batch.header.request_file_name)
+        for doc in batch:
+            print(doc.index, doc.display_id, doc.uuid)
+"""
+
+from __future__ import annotations
+
+from ._ubl_files import ENV_VAR as SCHEMA_ENV_VAR
+from .codes import Action, ErrorCode, FileStatusCode, Outcome, StatusReasonCode
+from .errors import SchemaError, SchemaIntegrityError, SchemaNotFoundError, SourceError, UblBatchError
+from .reader import BatchReader, Document, Source, read_batch
+from .results import (
+    BatchHeader,
+    BatchResult,
+    DeliveryStatus,
+    DocumentResult,
+    FailedItem,
+    Issue,
+    ResponseStatus,
+)
+from .schemas import PROFILES, DocumentSchema, document_schema, envelope_schema
+from .status import batch_status
+from .validate import BatchValidation, DocumentValidator, validate_batch, validate_stream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PROFILES",
+    "SCHEMA_ENV_VAR",
+    "Action",
+    "BatchHeader",
+    "BatchReader",
+    "BatchResult",
+    "BatchValidation",
+    "DeliveryStatus",
+    "Document",
+    "DocumentResult",
+    "DocumentSchema",
+    "DocumentValidator",
+    "ErrorCode",
+    "FailedItem",
+    "FileStatusCode",
+    "Issue",
+    "Outcome",
+    "ResponseStatus",
+    "SchemaError",
+    "SchemaIntegrityError",
+    "SchemaNotFoundError",
+    "Source",
+    "SourceError",
+    "StatusReasonCode",
+    "UblBatchError",
+    "__version__",
+    "batch_status",
+    "document_schema",
+    "envelope_schema",
+    "read_batch",
+    "validate_batch",
+    "validate_stream",
+]

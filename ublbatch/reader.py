@@ -125,6 +125,7 @@ class BatchReader:
         self._count = 0
         self._root: etree._Element | None = None
         self._last: etree._Element | None = None
+        self._broken: etree._Element | None = None
         self._buffer: list[Document] = []
         self._events = self._run()
         self._entered = False
@@ -259,6 +260,10 @@ class BatchReader:
         line = exc.lineno if exc.lineno else None
         text = getattr(exc, "msg", None) or str(exc)
         where = f"{self.name}, line {line}" if line else self.name
+        broken = self._broken
+        if broken is not None and isinstance(broken.tag, str) and broken is not self._last:
+            number = "" if broken.tag in (REQUEST_FILE_NAME, FILE_STATUS) else f" #{self._count + 1}"
+            where += f", in {prefixed(broken.tag)}{number} (from line {broken.sourceline})"
         self._error(ErrorCode.INVALID_XML, "xml:not-well-formed", f"{where}: the XML is not well-formed: {text}",
                     line)
 
@@ -296,7 +301,7 @@ class BatchReader:
                     break
                 children.append(child)
         if not complete and children:
-            children.pop()  # the child being parsed when the file broke off
+            self._broken = children.pop()  # the child being parsed when the file broke off
         for child in children:
             if child is not self._last and isinstance(child.tag, str):
                 if self._state != "documents":
@@ -326,13 +331,14 @@ class BatchReader:
         self._error(ErrorCode.INVALID_ENVELOPE, rule, f"{self.name}, line {line}: {message}"
                     if line else f"{self.name}: {message}", line)
 
-    def _header_missing(self, at: etree._Element | None) -> None:
+    def _header_missing(self, at: etree._Element | None, *, upto: str = "documents") -> None:
+        """Report the header elements not seen before ``at``, and move the state on to ``upto``."""
         if self._state == "start":
             self._envelope(f"Missing required element: {REQUEST_FILE_NAME}", at,
                            "envelope:missing-request-file-name")
-        if self._state in ("start", "file_status"):
+        if self._state in ("start", "file_status") and upto == "documents":
             self._envelope(f"Missing required element: {FILE_STATUS}", at, "envelope:missing-file-status")
-        self._state = "documents"
+        self._state = upto
 
     def _out_of_place(self, element: etree._Element) -> bool:
         if self._state == "documents" or (element.tag == REQUEST_FILE_NAME) != (self._state == "start"):
@@ -352,8 +358,7 @@ class BatchReader:
 
     def _file_status(self, element: etree._Element) -> None:
         if self._state == "start":
-            self._header_missing(element)
-            self._state = "file_status"
+            self._header_missing(element, upto="file_status")
         if self._out_of_place(element):
             return
         self._state = "documents"

@@ -140,5 +140,60 @@ def schema_info(files: VerifiedFiles) -> dict[str, str]:
             "location": files.location}
 
 
-__all__ = ["PROFILES", "DocumentSchema", "Release", "document_schema", "envelope_schema",
-           "verified_files", "check_profile", "schema_info"]
+
+
+@attrs.frozen
+class VariantReport:
+    """How one variant folder of a release compares with the pinned sums."""
+
+    variant: str
+    checked: int
+    ok: int
+    mismatched: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+@attrs.frozen
+class SchemaReport:
+    """What ``ublbatch schemas verify`` found."""
+
+    found_by: str | None
+    location: str | None
+    variants: tuple[VariantReport, ...]
+    usable: bool
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return attrs.asdict(self)
+
+
+def verify_schemas(schema_dir: str | os.PathLike[str] | None = None) -> SchemaReport:
+    """Check the release ublbatch would use against the pinned sums, file by file."""
+    found = _ubl_files.candidates(schema_dir)
+    if not found:
+        return SchemaReport(None, None, (), False, f"No UBL 2.4 schemas found. {_ubl_files.GUIDANCE}")
+    how, where = found[0]
+    reports: list[VariantReport] = []
+    try:
+        release = Release.open(where)
+        pins = _ubl_files.pinned_sums()
+        for variant in _ubl_files.VARIANTS:
+            files = release.read_all(variant)
+            if not files:
+                continue
+            checks = _ubl_files.check_variant(files, variant, pins)
+            reports.append(VariantReport(
+                variant, len(checks), sum(c.status == "ok" for c in checks),
+                tuple(c.path for c in checks if c.status == "mismatch"),
+                tuple(c.path for c in checks if c.status == "missing")))
+        verified = _ubl_files.load_verified(release, pins)
+    except SchemaError as exc:
+        return SchemaReport(how, str(where), tuple(reports), False, str(exc))
+    return SchemaReport(how, str(where), tuple(reports), True,
+                        f"usable: {verified.variant}/ verified ({len(verified.files)} files, "
+                        f"set sha256 {verified.sha256[:16]})")
+
+
+def install_schemas(source: str | os.PathLike[str]) -> VerifiedFiles:
+    """Copy a verified release into the package's data folder, for offline use from then on."""
+    return _ubl_files.install(Release.open(source))

@@ -1,0 +1,7 @@
+"""``python -m ublbatch``: the same as the ``ublbatch`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
