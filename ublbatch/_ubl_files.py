@@ -30,6 +30,10 @@ _CHECKOUT = _PACKAGE.parent
 DATA_DIR = _PACKAGE / "_data"
 """Where a build bundles, and ``schemas install`` copies, the verified release."""
 BUNDLED_RELEASE = DATA_DIR / "ubl-2.4"
+CHECKOUT_RELEASE: Path | None = (
+    _CHECKOUT.parent / "shared" / "ubl-2.4" if (_CHECKOUT / "pyproject.toml").is_file() else None
+)
+"""In a checkout of the project: the unchanged copy in ``../shared``."""
 
 GUIDANCE = (
     "Get the official OASIS UBL 2.4 release (os-UBL-2.4, https://docs.oasis-open.org/ubl/os-UBL-2.4/, "
@@ -183,9 +187,8 @@ def candidates(schema_dir: str | os.PathLike[str] | None = None) -> list[tuple[s
     found: list[tuple[str, Path]] = []
     if BUNDLED_RELEASE.is_dir():
         found.append(("bundled with the package", BUNDLED_RELEASE))
-    shared = _CHECKOUT.parent / "shared" / "ubl-2.4"
-    if (_CHECKOUT / "pyproject.toml").is_file() and shared.is_dir():
-        found.append(("checkout ../shared/ubl-2.4", shared))
+    if CHECKOUT_RELEASE is not None and CHECKOUT_RELEASE.is_dir():
+        found.append(("checkout ../shared/ubl-2.4", CHECKOUT_RELEASE))
     return found
 
 
@@ -197,9 +200,11 @@ def locate(schema_dir: str | os.PathLike[str] | None = None) -> Release:
     return Release.open(found[0][1])
 
 
-def install(release: Release, target: Path = BUNDLED_RELEASE) -> VerifiedFiles:
-    """Copy the verified variant of ``release`` into ``target`` (replacing what is there)."""
+def install(release: Release, target: Path | None = None) -> VerifiedFiles:
+    """Copy the verified variant of ``release`` into ``target`` (default: the package's data folder)."""
+    target = BUNDLED_RELEASE if target is None else target
     verified = load_verified(release)
+    target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(target.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     for name, data in verified.files.items():

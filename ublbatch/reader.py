@@ -243,8 +243,9 @@ class BatchReader:
     def _check_root(self, root: etree._Element) -> bool:
         if root.getroottree().docinfo.doctype:
             self._error(ErrorCode.FORBIDDEN_DOCTYPE, "xml:doctype",
-                        f"{self.name}, line {root.sourceline}: the file has a DOCTYPE; ublbatch never "
-                        "processes DTDs or entities, so the file is refused", root.sourceline)
+                        f"{self.name}, line {root.sourceline}: the file has a DOCTYPE before its root element "
+                        f"{prefixed(root.tag)}; ublbatch never processes DTDs or entities, so the file is "
+                        "refused", root.sourceline)
             return False
         self.root_nsmap = dict(root.nsmap)
         if root.tag != BATCH_ROOT:

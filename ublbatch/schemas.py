@@ -194,6 +194,6 @@ def verify_schemas(schema_dir: str | os.PathLike[str] | None = None) -> SchemaRe
                         f"set sha256 {verified.sha256[:16]})")
 
 
-def install_schemas(source: str | os.PathLike[str]) -> VerifiedFiles:
+def install_schemas(source: str | os.PathLike[str], target: str | os.PathLike[str] | None = None) -> VerifiedFiles:
     """Copy a verified release into the package's data folder, for offline use from then on."""
-    return _ubl_files.install(Release.open(source))
+    return _ubl_files.install(Release.open(source), Path(target) if target is not None else None)

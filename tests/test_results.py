@@ -1,0 +1,111 @@
+"""The result JSON in GoRoute's shape, key by key, and the delivery status."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FIXTURES, batch, response
+
+import ublbatch
+from ublbatch.results import BatchResult
+
+GOROUTE_BATCH_KEYS = ["batch_id", "total_count", "accepted_count", "rejected_count", "results"]
+
+
+def test_batch_json_has_goroute_keys_first_and_extras_beside() -> None:
+    data = json.loads(ublbatch.validate_batch(FIXTURES / "mixed.xml").to_json())
+    assert list(data)[:5] == GOROUTE_BATCH_KEYS
+    assert data["batch_id"] == "InvoiceRequest_20240202_TKD4E5F6"
+    assert (data["total_count"], data["accepted_count"], data["rejected_count"]) == (6, 3, 3)
+    assert data["request_file_name"] == data["batch_id"]
+    assert data["file_status"] == {"code": "S", "description": "File processed successfully",
+                                   "meaning": "no issue, file processed", "action": "success"}
+    assert data["profile"] == "strict" and data["valid"] is False and data["file_errors"] == []
+    assert data["schema"]["name"] == "OASIS UBL 2.4" and len(data["schema"]["sha256"]) == 64
+
+    accepted, rejected = data["results"][0], data["results"][1]
+    assert list(accepted)[:3] == ["id", "status", "transaction_id"]
+    assert accepted["id"] == "AR-2024-0101" and accepted["status"] == "accepted"
+    assert accepted["transaction_id"] == "GVR-0004-2024-000401"
+    assert "error" not in accepted
+    assert list(rejected)[:3] == ["id", "status", "error"]
+    assert rejected["status"] == "rejected" and "transaction_id" not in rejected
+    assert rejected["error"] == {"code": "VALIDATION_ERROR", "message": "Invalid value '2024-13-01' for cbc:IssueDate"}
+    assert rejected["index"] == 2 and rejected["line"] == 41 and rejected["uuid"] == "GVR-0004-2024-000402"
+    issue = rejected["issues"][0]
+    assert issue["level"] == "error" and issue["line"] == 45 and issue["path"] == "/ar:ApplicationResponse/cbc:IssueDate"
+    assert issue["engine"] == "libxml2" and "raw" in issue
+    assert accepted["response"] == {"code": "NON", "reason": "Invoice registered", "outcome": "delivered",
+                                    "action": "success"}
+    unsupported = data["results"][4]
+    assert unsupported["error"]["code"] == "UNSUPPORTED_DOCUMENT_TYPE"
+
+
+def test_id_falls_back_to_uuid_then_position() -> None:
+    result = ublbatch.validate_batch(batch(response(None, "GVR-9"), response(None, None)))
+    assert [r.id for r in result.results] == ["GVR-9", "#2"]
+
+
+def test_round_trip_through_dict_and_json() -> None:
+    for name in ("mixed.xml", "google-pending.xml", "broken/truncated.xml", "prefixes.xml"):
+        result = ublbatch.validate_batch(FIXTURES / name)
+        again = BatchResult.from_json(result.to_json())
+        assert again == result, name
+        assert again.to_dict() == result.to_dict()
+
+
+def test_file_level_errors_keep_the_documents_read_before() -> None:
+    data = json.loads(ublbatch.validate_batch(FIXTURES / "broken" / "truncated.xml").to_json())
+    assert data["total_count"] == 2 and [r["id"] for r in data["results"]] == ["AR-T-1", "AR-T-2"]
+    assert data["file_errors"][0]["code"] == "INVALID_XML" and data["file_errors"][0]["line"] == 86
+    assert data["valid"] is False
+
+
+def test_delivery_status_from_reason_codes() -> None:
+    status = ublbatch.validate_batch(FIXTURES / "mixed.xml").delivery_status()
+    # NON x3 delivered (one is schema-invalid but still says NON), CER pending, COM failed,
+    # the Invoice carries no status at all and cannot count as delivered
+    assert (status.delivered_count, status.pending_count, status.failed_count) == (3, 1, 2)
+    assert status.status == "processing"
+    items = {i.id: i.to_dict() for i in status.failed_items}
+    assert items["AR-2024-0105"] == {"id": "AR-2024-0105", "error": {
+        "code": "COM", "message": "Permanent failure at the tax authority"},
+        "action": "manual_intervention", "retriable": False}
+    assert items["INV-NOT-HERE"]["error"]["code"] == "MISSING"
+
+
+def test_delivery_status_shapes_and_events() -> None:
+    errors = ublbatch.batch_status(FIXTURES / "google-document-error.xml")
+    assert errors.to_dict() == {
+        "batch_id": "InvoiceRequest_20240116_TK99B0E1", "status": "completed",
+        "delivered_count": 0, "pending_count": 0, "failed_count": 2,
+        "failed_items": [
+            {"id": "GVR-0002-2024-000201", "error": {"code": "REF", "message": "Tax ID is not correct"},
+             "action": "revise_rebill", "retriable": False},
+            {"id": "GVR-0002-2024-000202", "error": {"code": "SVE",
+                                                      "message": "Buyer address is missing the postal code"},
+             "action": "manual_intervention", "retriable": False}],
+        "file_status": "S", "file_errors": []}
+    assert errors.to_event()["type"] == "batch.completed"
+    failed = ublbatch.batch_status(FIXTURES / "google-file-error.xml")
+    assert failed.status == "failed" and failed.to_event() == {"type": "batch.failed", "data": failed.to_dict()}
+    pending = ublbatch.batch_status(FIXTURES / "google-pending.xml")
+    assert (pending.status, pending.pending_count) == ("processing", 1)
+    success = ublbatch.batch_status(FIXTURES / "google-success.xml")
+    assert (success.status, success.delivered_count, success.failed_items) == ("completed", 1, ())
+
+
+def test_worst_status_of_a_document_decides() -> None:
+    doc = response("AR-1").replace(
+        "</cac:Status>", "</cac:Status><cac:Status><cbc:StatusReasonCode>REJ</cbc:StatusReasonCode>"
+        "<cbc:StatusReason>Backend said no</cbc:StatusReason></cac:Status>")
+    status = ublbatch.batch_status(batch(doc))
+    assert status.failed_count == 1 and status.failed_items[0].code == "REJ"
+
+
+def test_codes_and_actions() -> None:
+    code = ublbatch.StatusReasonCode
+    assert {c.value for c in code if c.outcome is ublbatch.Outcome.PENDING} == {"PEN", "CER"}
+    assert {c.value for c in code if c.outcome is ublbatch.Outcome.FAILED} == {"REF", "TER", "SVE", "OTH", "COM", "REJ"}
+    assert code.TER.action is ublbatch.Action.REVISE_REBILL and code.CER.retriable
+    assert ublbatch.FileStatusCode("D").action is ublbatch.Action.NO_ACTION
