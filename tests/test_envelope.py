@@ -51,7 +51,8 @@ MUTATIONS = {
     "valid": batch(BODY),
     "no documents": batch(),
     "status E": batch(status="E"),
-    "status with spaces": header().replace("<StatusCode>S", "<StatusCode> D ").encode() + b"</ApplicationResponseBatch>",
+    "status with spaces": header().replace("<StatusCode>S", "<StatusCode> D ").encode()
+    + b"</ApplicationResponseBatch>",
     "status lowercase": batch(BODY, status="s"),
     "status unknown": batch(BODY, status="X"),
     "empty request file name": batch(BODY, request_file_name="  "),

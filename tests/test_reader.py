@@ -70,7 +70,7 @@ def test_header_is_ready_before_the_first_document_is_read() -> None:
 
 
 def test_doctype_is_refused_and_entities_are_never_expanded() -> None:
-    laughs = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
     data = (f'<?xml version="1.0"?>\n<!DOCTYPE ApplicationResponseBatch [<!ENTITY l0 "ha">{laughs}]>\n'
             f"<ApplicationResponseBatch {NAMESPACES}><RequestFileName>&l9;</RequestFileName>"
             "</ApplicationResponseBatch>").encode()

@@ -135,7 +135,7 @@ def test_peppol_application_responses_are_accepted_when_embedded() -> None:
     assert len(files) == 18
     result = ublbatch.validate_batch(batch(*(embeddable(f.read_bytes()) for f in files)))
     assert result.total_count == 18 and not result.file_errors
-    rejected = [(f.name, r.issues) for f, r in zip(files, result.results) if not r.accepted]
+    rejected = [(f.name, r.issues) for f, r in zip(files, result.results, strict=True) if not r.accepted]
     assert rejected == []
     ids = [r.id for r in result.results]
     assert ids[files.index(next(f for f in files if f.name == "MLR-snippet-1.xml"))] == "TheMLR-ID123"

@@ -77,7 +77,7 @@ class Release:
                 for name in zf.namelist():
                     for variant in VARIANTS:
                         tail = f"{variant}/maindoc/UBL-ApplicationResponse-2.4.xsd"
-                        if name.endswith(tail) and (name == tail or name.endswith("/" + tail)):
+                        if name == tail or name.endswith("/" + tail):
                             return cls(path, name[: len(name) - len(tail)])
             raise SchemaNotFoundError(f"{path}: this zip holds no UBL 2.4 xsd/ or xsdrt/ folder. {GUIDANCE}")
         if path.is_dir():
@@ -93,9 +93,9 @@ class Release:
             with zipfile.ZipFile(self.location) as zf:
                 for info in zf.infolist():
                     name = info.filename[len(self._zip_prefix) :]
-                    if info.filename.startswith(self._zip_prefix) and name.startswith(variant + "/"):
-                        if not info.is_dir():
-                            out[name] = zf.read(info)
+                    inside = info.filename.startswith(self._zip_prefix) and name.startswith(variant + "/")
+                    if inside and not info.is_dir():
+                        out[name] = zf.read(info)
             return out
         root = self.location / variant
         if root.is_dir():

@@ -93,11 +93,11 @@ def _validate(args: argparse.Namespace) -> int:
             for _ in validation:
                 pass
     if keep:
-        result = validation.result()
+        verdict = validation.result()
         if args.format == "json":
-            out.write(result.to_json(indent=2) + "\n")
+            out.write(verdict.to_json(indent=2) + "\n")
         else:
-            _text_report(out, result)
+            _text_report(out, verdict)
     for error in validation.file_errors:
         print(f"ublbatch: {error.message}", file=sys.stderr)
     if validation.file_errors:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from types import TracebackType
 from typing import IO, Union
 
@@ -105,7 +105,8 @@ class Document:
 
     def to_bytes(self) -> bytes:
         """This document serialised on its own, with the namespace declarations it inherits."""
-        return etree.tostring(self.element, encoding="utf-8", with_tail=False)
+        data: bytes = etree.tostring(self.element, encoding="utf-8", with_tail=False)
+        return data
 
 
 class BatchReader:
@@ -165,7 +166,7 @@ class BatchReader:
     def _error(self, code: ErrorCode, rule: str, message: str, line: int | None) -> None:
         self.errors.append(Issue(code.value, message, rule=rule, line=line, engine="ublbatch"))
 
-    def _run(self) -> Iterator[Document | None]:
+    def _run(self) -> Generator[Document | None, None, None]:
         """Documents as they complete; None once, when the header is known."""
         chunks: list[bytes] = []
         if not self._check_prolog(chunks):

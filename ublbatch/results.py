@@ -96,7 +96,7 @@ class DocumentResult:
     uuid: str | None = None
     """``cbc:UUID``: the Google Vendor Request ID this document answers."""
     line: int | None = None
-    issues: tuple[Issue, ...] = attrs.field(default=(), converter=tuple)
+    issues: tuple[Issue, ...] = ()
     response: ResponseStatus | None = None
     element: str | None = None
     """The element's name with its canonical prefix (``ar:ApplicationResponse``)."""
@@ -182,8 +182,8 @@ class BatchResult:
     """The verdict on a whole batch: one ``DocumentResult`` per document, plus file-level errors."""
 
     header: BatchHeader
-    results: tuple[DocumentResult, ...] = attrs.field(converter=tuple)
-    file_errors: tuple[Issue, ...] = attrs.field(default=(), converter=tuple)
+    results: tuple[DocumentResult, ...]
+    file_errors: tuple[Issue, ...] = ()
     """Problems with the file itself (envelope, DOCTYPE, broken XML): each makes the file invalid."""
     profile: str = "strict"
     schema: Mapping[str, str] | None = None
@@ -278,9 +278,9 @@ class DeliveryStatus:
     delivered_count: int
     pending_count: int
     failed_count: int
-    failed_items: tuple[FailedItem, ...] = attrs.field(converter=tuple)
+    failed_items: tuple[FailedItem, ...]
     file_status: str | None = None
-    file_errors: tuple[Issue, ...] = attrs.field(default=(), converter=tuple)
+    file_errors: tuple[Issue, ...] = ()
 
     @classmethod
     def from_documents(
@@ -308,7 +308,7 @@ class DeliveryStatus:
         else:
             status = "completed"
         return cls(header.request_file_name, status, counts[Outcome.DELIVERED], counts[Outcome.PENDING],
-                   counts[Outcome.FAILED], failed, header.file_status_code, file_errors)
+                   counts[Outcome.FAILED], tuple(failed), header.file_status_code, file_errors)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -330,5 +330,15 @@ class DeliveryStatus:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
 
-__all__ = ["ACCEPTED", "REJECTED", "Issue", "ResponseStatus", "DocumentResult", "BatchHeader",
-           "BatchResult", "FailedItem", "DeliveryStatus", "ErrorCode"]
+__all__ = [
+    "ACCEPTED",
+    "REJECTED",
+    "BatchHeader",
+    "BatchResult",
+    "DeliveryStatus",
+    "DocumentResult",
+    "ErrorCode",
+    "FailedItem",
+    "Issue",
+    "ResponseStatus",
+]

@@ -83,15 +83,16 @@ def document_schema(
     schema = cache.get(key)
     if schema is None:
         main = f"{files.variant}/maindoc/UBL-{kind}-2.4.xsd"
+        model_key = ("model", *key)
         with _compile_lock:
-            model = _shared.get(("model",) + key)
+            model = _shared.get(model_key)
             if model is None:
                 common = f"{files.variant}/common/"
                 sources = [files.files[main]] + [
                     files.files[common + name]
                     for name in ("UBL-CommonAggregateComponents-2.4.xsd", "UBL-CommonExtensionComponents-2.4.xsd")
                 ]
-                model = _shared[("model",) + key] = ContentModel.from_schemas(sources)
+                model = _shared[model_key] = ContentModel.from_schemas(sources)
             xsd = _compile(files, main)
         assert isinstance(model, ContentModel)
         schema = cache[key] = DocumentSchema(kind, profile, files, xsd, model)
@@ -109,7 +110,7 @@ def envelope_schema() -> etree.XMLSchema:
     return cache["batch"]
 
 
-class _VerifiedResolver(etree.Resolver):
+class _VerifiedResolver(etree.Resolver):  # type: ignore[misc]  # lxml is untyped
     """Serves schema imports from the verified bytes only; anything else is refused."""
 
     def __init__(self, files: VerifiedFiles) -> None:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from lxml import etree
 
@@ -208,8 +208,8 @@ def _locate(root: etree._Element, libxml2_path: str | None, tag: str | None, lin
 class _XmlschemaExplainer:
     """The pure-Python xmlschema engine, as a second opinion that lists what was expected."""
 
-    _lock = threading.Lock()
-    _loaded: dict[tuple[str, str], Any] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _loaded: ClassVar[dict[tuple[str, str], Any]] = {}
 
     def __init__(self, xs: Any) -> None:
         self._xs = xs
@@ -248,4 +248,4 @@ class _XmlschemaExplainer:
 def _line_in_batch(element: etree._Element, line_in_copy: int | None) -> int | None:
     if line_in_copy is None or element.sourceline is None:
         return None
-    return element.sourceline + line_in_copy - 1
+    return int(element.sourceline) + line_in_copy - 1
