@@ -196,8 +196,11 @@ def test_fifty_thousand_documents_stream_in_flat_memory(tmp_path: Path) -> None:
         out.write("</ApplicationResponseBatch>\n")
     size_kib = path.stat().st_size // 1024
     widest = 0
+    lines = {}
     with ublbatch.read_batch(path) as reader:
         for document in reader:
+            if document.index < 7_300:
+                lines[document.index] = document.line
             root = document.element.getparent()
             assert root is not None
             widest = max(widest, len(root))
@@ -208,6 +211,19 @@ def test_fifty_thousand_documents_stream_in_flat_memory(tmp_path: Path) -> None:
     # parsed ahead (about 117 documents of this size), never the file
     assert widest < 200
     assert document.index == 50_000 and document.id == "AR-49999"
+    # libxml2 keeps 16 bits of line per element and derives larger ones from the next text node,
+    # which puts a start tag followed by a line break one line late past 65,535 (README: known issue)
+    assert lines[7_282] == 5 + 7_281 * (doc.count("\n") + 1) < 65_536
+    assert document.line - (5 + 49_999 * (doc.count("\n") + 1)) in (0, 1)
     assert reader.errors == []
     # the file is ~size_kib; memory must not grow with it
+    assert late - early < min(20_000, size_kib // 4), (early, late, size_kib)
+
+    # the same through validation, which keeps no results when streaming
+    with ublbatch.validate_stream(path) as validation:
+        for verdict in validation:
+            if verdict.index == 5_000:
+                early = _rss_kib()
+        late = _rss_kib()
+    assert (validation.accepted_count, validation.rejected_count) == (50_000, 0)
     assert late - early < min(20_000, size_kib // 4), (early, late, size_kib)
