@@ -7,18 +7,15 @@ one in each parent), and ``messages`` puts libxml2's other errors into plain sen
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
-import threading
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any
 
 from lxml import etree
 
 from .codes import ErrorCode
+from .explain import XmlschemaExplainer
 from .messages import translate
 from .names import prefixed
 from .reader import BatchReader, Document, Source
@@ -31,7 +28,7 @@ class DocumentValidator:
 
     def __init__(self, schema: DocumentSchema, *, explain: bool = False) -> None:
         self.schema = schema
-        self._explainer = _XmlschemaExplainer.for_schema(schema) if explain else None
+        self._explainer = XmlschemaExplainer.for_schema(schema) if explain else None
 
     def issues(self, element: etree._Element) -> list[Issue]:
         """Every issue found in ``element``; empty when the schema accepts it."""
@@ -203,49 +200,3 @@ def _locate(root: etree._Element, libxml2_path: str | None, tag: str | None, lin
             if candidate.sourceline == line:
                 return candidate
     return None
-
-
-class _XmlschemaExplainer:
-    """The pure-Python xmlschema engine, as a second opinion that lists what was expected."""
-
-    _lock: ClassVar[threading.Lock] = threading.Lock()
-    _loaded: ClassVar[dict[tuple[str, str], Any]] = {}
-
-    def __init__(self, xs: Any) -> None:
-        self._xs = xs
-
-    @classmethod
-    def for_schema(cls, schema: DocumentSchema) -> _XmlschemaExplainer:
-        import xmlschema
-
-        key = (schema.files.sha256, schema.kind)
-        with cls._lock:
-            if key not in cls._loaded:
-                # xmlschema reads from files: give it the verified bytes in a private folder
-                folder = tempfile.mkdtemp(prefix="ublbatch-xsd-")
-                atexit.register(shutil.rmtree, folder, True)
-                for name, data in schema.files.files.items():
-                    target = os.path.join(folder, *name.split("/"))
-                    os.makedirs(os.path.dirname(target), exist_ok=True)
-                    with open(target, "wb") as out:
-                        out.write(data)
-                main = os.path.join(folder, schema.files.variant, "maindoc", f"UBL-{schema.kind}-2.4.xsd")
-                cls._loaded[key] = xmlschema.XMLSchema10(main, allow="local", defuse="always")
-            return cls(cls._loaded[key])
-
-    def explain(self, element: etree._Element) -> list[Issue]:
-        from .messages import with_prefixes
-
-        copy = etree.fromstring(etree.tostring(element))  # on its own, so paths start at the document
-        issues = []
-        for error in self._xs.iter_errors(copy):
-            issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, with_prefixes(error.reason or str(error.message)),
-                                rule="xmlschema", line=_line_in_batch(element, error.sourceline),
-                                path=error.path, raw=str(error), engine="xmlschema"))
-        return issues
-
-
-def _line_in_batch(element: etree._Element, line_in_copy: int | None) -> int | None:
-    if line_in_copy is None or element.sourceline is None:
-        return None
-    return int(element.sourceline) + line_in_copy - 1
