@@ -9,13 +9,25 @@ The public API, re-exported from the modules that hold it::
         print(batch.header.request_file_name)
         for doc in batch:
             print(doc.index, doc.display_id, doc.uuid)
+    with ublbatch.BatchWriter("out.xml", request_file_name="Req_TK1") as writer:
+        writer.write(ublbatch.ApplicationResponse(...))   # or an lxml element, or bytes
 """
 
 from __future__ import annotations
 
 from ._ubl_files import ENV_VAR as SCHEMA_ENV_VAR
 from .codes import Action, ErrorCode, FileStatusCode, Outcome, StatusReasonCode
-from .errors import SchemaError, SchemaIntegrityError, SchemaNotFoundError, SourceError, UblBatchError
+from .errors import (
+    BatchWriteError,
+    InvalidDocumentError,
+    LimitExceededError,
+    SchemaError,
+    SchemaIntegrityError,
+    SchemaNotFoundError,
+    SourceError,
+    UblBatchError,
+)
+from .model import ApplicationResponse
 from .reader import BatchReader, Document, Source, read_batch
 from .results import (
     BatchHeader,
@@ -27,8 +39,10 @@ from .results import (
     ResponseStatus,
 )
 from .schemas import PROFILES, DocumentSchema, document_schema, envelope_schema
+from .split import ReshapeReport, extract_documents, merge_batches, split_batch
 from .status import batch_status
 from .validate import BatchValidation, DocumentValidator, validate_batch, validate_stream
+from .writer import BatchWriter, Limits, WriteReport, write_batch
 
 __version__ = "0.1.0"
 
@@ -36,10 +50,13 @@ __all__ = [
     "PROFILES",
     "SCHEMA_ENV_VAR",
     "Action",
+    "ApplicationResponse",
     "BatchHeader",
     "BatchReader",
     "BatchResult",
     "BatchValidation",
+    "BatchWriteError",
+    "BatchWriter",
     "DeliveryStatus",
     "Document",
     "DocumentResult",
@@ -48,8 +65,12 @@ __all__ = [
     "ErrorCode",
     "FailedItem",
     "FileStatusCode",
+    "InvalidDocumentError",
     "Issue",
+    "LimitExceededError",
+    "Limits",
     "Outcome",
+    "ReshapeReport",
     "ResponseStatus",
     "SchemaError",
     "SchemaIntegrityError",
@@ -58,11 +79,16 @@ __all__ = [
     "SourceError",
     "StatusReasonCode",
     "UblBatchError",
+    "WriteReport",
     "__version__",
     "batch_status",
     "document_schema",
     "envelope_schema",
+    "extract_documents",
+    "merge_batches",
     "read_batch",
+    "split_batch",
     "validate_batch",
     "validate_stream",
+    "write_batch",
 ]

@@ -11,15 +11,19 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
-from .errors import UblBatchError
+from .errors import SourceError, UblBatchError
+from .model import ApplicationResponse
 from .results import BatchResult, DocumentResult, Issue
 from .schemas import PROFILES, install_schemas, verify_schemas
+from .split import ReshapeReport, extract_documents, merge_batches, split_batch
 from .status import batch_status
 from .validate import BatchValidation
+from .writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCUMENT_BYTES, DEFAULT_MAX_DOCUMENTS, BatchWriter, Limits
 
 EXIT_OK, EXIT_REJECTED, EXIT_FILE = 0, 1, 2
 
@@ -42,7 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="ublbatch",
         description="Validate and report Google e-invoice ApplicationResponseBatch files (UBL 2.4).",
         epilog="examples:\n  ublbatch validate batch.xml\n  ublbatch validate batch.xml --format json\n"
-               "  ublbatch status batch.xml\n  ublbatch schemas verify --schemas ~/os-UBL-2.4",
+               "  ublbatch status batch.xml\n"
+               "  ublbatch build --request-file-name Req_TK1 responses/ -o batch.xml\n"
+               "  ublbatch split batch.xml --max-documents 100 -o parts/\n"
+               "  ublbatch extract batch.xml --id GVR-1 -o docs/\n"
+               "  ublbatch schemas verify --schemas ~/os-UBL-2.4",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ublbatch {__version__}")
@@ -62,6 +70,39 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--format", choices=("text", "json"), default="text")
     status.add_argument("--event", action="store_true", help="wrap the JSON as a GoRoute webhook event")
     status.set_defaults(run=_status)
+
+    build = commands.add_parser("build", help="build a batch from ApplicationResponse files or JSON/NDJSON models")
+    build.add_argument("inputs", metavar="INPUT", nargs="+",
+                       help="ApplicationResponse XML files or folders of them (sorted by name), or one .json/.ndjson")
+    build.add_argument("--request-file-name", required=True, metavar="NAME")
+    build.add_argument("--status", default="S", choices=("S", "E", "D"))
+    build.add_argument("--description", default="", help="FileStatus/StatusDescription")
+    build.add_argument("-o", "--output", metavar="OUT", help="the batch file (default: standard output)")
+    build.add_argument("--skip-invalid", action="store_true", help="leave invalid documents out and report them")
+    build.add_argument("--no-validate", action="store_true", help="write documents without checking them")
+    build.add_argument("--pretty", action="store_true")
+    build.add_argument("--profile", choices=PROFILES, default="strict")
+    build.add_argument("--schemas", metavar="DIR_OR_ZIP")
+    _limit_options(build, documents=None)
+    build.set_defaults(run=_build)
+
+    split = commands.add_parser("split", help="split a batch into numbered parts under limits")
+    split.add_argument("file", metavar="FILE")
+    split.add_argument("-o", "--output", metavar="DIR", required=True)
+    _limit_options(split, documents=DEFAULT_MAX_DOCUMENTS)
+    split.set_defaults(run=_split)
+
+    merge = commands.add_parser("merge", help="join parts of one batch (same RequestFileName)")
+    merge.add_argument("files", metavar="PART", nargs="+")
+    merge.add_argument("-o", "--output", metavar="OUT", required=True)
+    merge.set_defaults(run=_merge)
+
+    extract = commands.add_parser("extract", help="write embedded documents as standalone UBL files")
+    extract.add_argument("file", metavar="FILE")
+    extract.add_argument("--id", dest="ids", action="append", metavar="ID",
+                         help="only this document (its id, cbc:ID or cbc:UUID); repeatable")
+    extract.add_argument("-o", "--output", metavar="DIR", required=True)
+    extract.set_defaults(run=_extract)
 
     schemas = commands.add_parser("schemas", help="check or install the OASIS UBL 2.4 schemas")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
@@ -174,6 +215,110 @@ def _schemas_install(args: argparse.Namespace) -> int:
     sys.stdout.write(f"installed {len(verified.files)} verified files ({verified.variant}/) from "
                      f"{verified.location}\n")
     return EXIT_OK
+
+
+def _limit_options(parser: argparse.ArgumentParser, *, documents: int | None) -> None:
+    parser.add_argument("--max-documents", type=_count, default=documents, metavar="N",
+                        help=f"documents per batch ('none': no limit; default {documents or 'none'})")
+    parser.add_argument("--max-bytes", type=_size, default=DEFAULT_MAX_BYTES, metavar="SIZE",
+                        help="bytes per batch, e.g. 50MB, 20MiB, 1000000, none (default 50 MiB)")
+    parser.add_argument("--max-document-bytes", type=_size, default=DEFAULT_MAX_DOCUMENT_BYTES, metavar="SIZE",
+                        help="bytes per document (default 15 MiB)")
+
+
+def _count(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
+
+
+def _size(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    number = text.rstrip("bBkKmMgGiI ")
+    unit = text[len(number):].strip().upper()
+    if unit not in _UNITS or not number.replace(".", "", 1).isdigit():
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 50MB, 20MiB, 1000000, none)")
+    return int(float(number) * _UNITS[unit])
+
+
+def _build(args: argparse.Namespace) -> int:
+    documents = _inputs(args.inputs)
+    limits = Limits(args.max_documents, args.max_bytes, args.max_document_bytes)
+    target = args.output if args.output else sys.stdout.buffer
+    writer = BatchWriter(target, request_file_name=args.request_file_name, file_status=args.status,
+                         status_description=args.description, validate=not args.no_validate,
+                         on_invalid="skip" if args.skip_invalid else "raise", profile=args.profile,
+                         schema_dir=args.schemas, pretty=args.pretty, limits=limits)
+    with writer:
+        writer.write_all(documents)
+    report = writer.report
+    for skipped in report.skipped:
+        first = skipped.error
+        print(f"ublbatch: skipped #{skipped.index} {skipped.id}: {first.message if first else 'invalid'}",
+              file=sys.stderr)
+    if args.output:
+        print(f"{args.output}: {report.written} documents written, {len(report.skipped)} skipped", file=sys.stderr)
+    return EXIT_REJECTED if report.skipped else EXIT_OK
+
+
+def _inputs(paths: Sequence[str]) -> Iterator[ApplicationResponse | bytes]:
+    """The documents named on the command line, one at a time."""
+    if len(paths) == 1 and Path(paths[0]).suffix.lower() in (".json", ".ndjson", ".jsonl"):
+        path = Path(paths[0])
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            items = data["documents"] if isinstance(data, dict) else data
+            for item in items:
+                yield ApplicationResponse.from_dict(item)
+        else:
+            with path.open(encoding="utf-8") as lines:
+                for line in lines:
+                    if line.strip():
+                        yield ApplicationResponse.from_dict(json.loads(line))
+        return
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            for child in sorted(p for p in path.iterdir() if p.suffix.lower() == ".xml" and p.is_file()):
+                yield child.read_bytes()
+        elif path.is_file():
+            yield path.read_bytes()
+        else:
+            raise SourceError(f"{name}: no such file or folder")
+
+
+def _reshaped(report: ReshapeReport, what: str) -> int:
+    for path in report.outputs:
+        sys.stdout.write(f"{path}\n")
+    print(f"ublbatch: {report.documents} documents {what} into {len(report.outputs)} file(s)", file=sys.stderr)
+    for left in report.left_out:
+        where = f"left out #{left.index} (line {left.line}): " if left.index else ""
+        print(f"ublbatch: {where}{left.reason}", file=sys.stderr)
+    for error in report.file_errors:
+        print(f"ublbatch: {error.message}", file=sys.stderr)
+    if report.file_errors:
+        return EXIT_FILE
+    return EXIT_REJECTED if report.left_out else EXIT_OK
+
+
+def _split(args: argparse.Namespace) -> int:
+    return _reshaped(split_batch(args.file, args.output, max_documents=args.max_documents,
+                                 max_bytes=args.max_bytes), "split")
+
+
+def _merge(args: argparse.Namespace) -> int:
+    return _reshaped(merge_batches(args.files, args.output), "merged")
+
+
+def _extract(args: argparse.Namespace) -> int:
+    return _reshaped(extract_documents(args.file, args.output, ids=args.ids), "extracted")
 
 
 def _line(out: IO[str], payload: dict[str, Any]) -> None:

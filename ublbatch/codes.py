@@ -130,6 +130,8 @@ class ErrorCode(str, enum.Enum):
     """The document or file is not well-formed XML (or ends early)."""
     UNSUPPORTED_DOCUMENT_TYPE = "UNSUPPORTED_DOCUMENT_TYPE"
     """A child of the batch root that is not a UBL ApplicationResponse."""
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    """A document bigger than the configured limit."""
     INVALID_ENVELOPE = "INVALID_ENVELOPE"
     """The batch header or root breaks the envelope rules (file-level)."""
     FORBIDDEN_DOCTYPE = "FORBIDDEN_DOCTYPE"

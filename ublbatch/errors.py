@@ -29,3 +29,19 @@ class SchemaIntegrityError(SchemaError):
 
 class SourceError(UblBatchError):
     """A batch source cannot be opened or read (missing file, I/O error, wrong type)."""
+
+
+class BatchWriteError(UblBatchError):
+    """A batch cannot be written as asked (wrong header, documents in an E or D batch, misuse)."""
+
+
+class InvalidDocumentError(BatchWriteError):
+    """A document given to the writer fails validation; ``result`` holds the verdict."""
+
+    def __init__(self, message: str, *, result: object) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class LimitExceededError(BatchWriteError):
+    """A document or the batch would pass a configured limit (documents, bytes)."""

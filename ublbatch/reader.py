@@ -19,6 +19,7 @@ from lxml import etree
 
 from .codes import ErrorCode
 from .errors import SourceError
+from .model import ApplicationResponse
 from .names import (
     APPLICATION_RESPONSE,
     BATCH_ROOT,
@@ -102,6 +103,12 @@ class Document:
             return None
         severity = {"failed": 2, "pending": 1, "delivered": 0}
         return max(found, key=lambda s: severity[s.outcome.value])
+
+    def model(self) -> ApplicationResponse:
+        """The typed model of this document, built on demand (the raw path never pays for it)."""
+        if not self.supported:
+            raise ValueError(f"document #{self.index} is not an ApplicationResponse: {self.problem}")
+        return ApplicationResponse.from_element(self.element)
 
     def to_bytes(self) -> bytes:
         """This document serialised on its own, with the namespace declarations it inherits."""
