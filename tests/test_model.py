@@ -68,9 +68,11 @@ def test_google_shapes_read_into_enums_and_values() -> None:
     assert model.id is None and model.uuid == "GVR-0001-2024-000118"
     assert model.issue_time == dt.time(8, 15, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
     status = next(model.statuses())
-    assert status.reason_code is ublbatch.StatusReasonCode.NON and status.reason == "Invoice registered with the tax authority"
+    assert status.reason_code is ublbatch.StatusReasonCode.NON
+    assert status.reason == "Invoice registered with the tax authority"
     reference = model.document_responses[0].document_references[0]
-    assert reference.id == "4512339876" and reference.id is not None and reference.id.scheme_id == "GoogleInvoiceNumber"
+    assert reference.id == "4512339876"
+    assert reference.id is not None and reference.id.scheme_id == "GoogleInvoiceNumber"
     assert reference.document_type_code == "380" and reference.document_type == "Invoice"
     assert reference.attachment is not None and reference.attachment.external_reference is not None
     assert reference.attachment.external_reference.file_name == "4512339876.pdf"
@@ -105,7 +107,6 @@ times = st.builds(dt.time, st.integers(0, 23), st.integers(0, 59), st.integers(0
                   st.sampled_from([0, 500000, 123456]), offsets)
 dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31))
 codes = st.sampled_from([c.value for c in ublbatch.StatusReasonCode] + ["XYZ"])
-maybe = st.none  # shorthand
 
 
 def parties(cls: type[Party]) -> st.SearchStrategy[Party]:
