@@ -307,7 +307,7 @@ def _read(part: _Part, element: etree._Element) -> Any:
         if element.attrib or len(children) != 1 or children[0].tag != kind[1] or len(children[0]):
             return _NO
         return _read(_Part(part.name, kind[1], "text"), children[0])
-    if len(element) or (element.text is None and kind != "text"):
+    if len(element) or (element.text is None and kind in ("date", "time")):
         return _NO
     text = element.text or ""
     try:
