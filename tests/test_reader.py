@@ -113,7 +113,7 @@ def test_unknown_children_and_wrong_namespace_become_results() -> None:
     reader, docs = read_all(data)
     assert [(d[0], d[2]) for d in docs] == [(1, "AR-1"), (2, "#2"), (3, "W"), (4, "N"), (5, "AR-5")]
     assert [d[3] is None for d in docs] == [True, False, False, False, True]
-    assert docs[1][3] == "Foo is not an ApplicationResponse"
+    assert docs[1][3] == "Foo is not a UBL 2.4 ApplicationResponse"
     assert "urn:example:other" in (docs[2][3] or "")
     assert reader.errors == []
 

@@ -74,7 +74,7 @@ def test_mixed_batch_reports_each_document_in_place() -> None:
     # both problems in one parent: libxml2 alone would only name the first
     assert messages(by_index[4]) == ["Missing required element: cbc:ID", "Unexpected element: cbc:Foo"]
     assert by_index[5].error is not None and by_index[5].error.code == "UNSUPPORTED_DOCUMENT_TYPE"
-    assert by_index[5].error.message == "Unsupported document: inv:Invoice is not an ApplicationResponse"
+    assert by_index[5].error.message == "Unsupported document: inv:Invoice is not a UBL 2.4 ApplicationResponse"
 
 
 def test_prefixes_that_differ_from_the_root_are_named_canonically() -> None:

@@ -28,6 +28,7 @@ from .errors import (
     UblBatchError,
 )
 from .model import ApplicationResponse
+from .profiles import PROFILES
 from .reader import BatchReader, Document, Source, read_batch
 from .results import (
     BatchHeader,
@@ -38,7 +39,7 @@ from .results import (
     Issue,
     ResponseStatus,
 )
-from .schemas import PROFILES, DocumentSchema, document_schema, envelope_schema
+from .schemas import DocumentSchema, document_schema, envelope_schema
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
 from .status import batch_status
 from .validate import BatchValidation, DocumentValidator, validate_batch, validate_stream

@@ -18,8 +18,9 @@ from typing import IO, Any
 from . import __version__
 from .errors import SourceError, UblBatchError
 from .model import ApplicationResponse
+from .profiles import PROFILES
 from .results import BatchResult, DocumentResult, Issue
-from .schemas import PROFILES, install_schemas, verify_schemas
+from .schemas import install_schemas, verify_schemas
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
 from .status import batch_status
 from .validate import BatchValidation

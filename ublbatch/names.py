@@ -29,6 +29,7 @@ PREFIXES: dict[str, str] = {
 }
 
 BATCH_ROOT = "ApplicationResponseBatch"
+REQUEST_BATCH_ROOT = "RequestBatch"
 REQUEST_FILE_NAME = "RequestFileName"
 FILE_STATUS = "FileStatus"
 STATUS_CODE = "StatusCode"

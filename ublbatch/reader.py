@@ -8,11 +8,12 @@ still yields every document completed before the break, then records a file-leve
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Generator, Iterator
 from types import TracebackType
-from typing import IO, Union
+from typing import IO, ClassVar, Union
 
 import attrs
 from lxml import etree
@@ -25,7 +26,10 @@ from .names import (
     BATCH_ROOT,
     CAC,
     CBC,
+    CN,
     FILE_STATUS,
+    INV,
+    REQUEST_BATCH_ROOT,
     REQUEST_FILE_NAME,
     STATUS_CODE,
     STATUS_DESCRIPTION,
@@ -76,7 +80,9 @@ class Document:
     """``cbc:UUID``, if present: the Google Vendor Request ID."""
     element: etree._Element = attrs.field(repr=False, eq=False)
     problem: str | None = None
-    """Why this child is not a supported document, or None when it is an ApplicationResponse."""
+    """Why this child is not a supported document, or None when it is one."""
+    kind: str | None = "ApplicationResponse"
+    """The UBL document type (``ApplicationResponse``, ``Invoice``, ``CreditNote``) when supported."""
 
     @property
     def supported(self) -> bool:
@@ -93,7 +99,7 @@ class Document:
 
     def response_status(self) -> ResponseStatus | None:
         """The status reason code that decides delivery: the first one with the worst outcome."""
-        if not self.supported:
+        if self.kind != "ApplicationResponse":
             return None
         found = [
             ResponseStatus(_text(status.find(_REASON_CODE)), _text(status.find(_REASON)))
@@ -106,8 +112,8 @@ class Document:
 
     def model(self) -> ApplicationResponse:
         """The typed model of this document, built on demand (the raw path never pays for it)."""
-        if not self.supported:
-            raise ValueError(f"document #{self.index} is not an ApplicationResponse: {self.problem}")
+        if self.kind != "ApplicationResponse":
+            raise ValueError(f"document #{self.index} is not an ApplicationResponse: {self.problem or self.kind}")
         return ApplicationResponse.from_element(self.element)
 
     def to_bytes(self) -> bytes:
@@ -122,6 +128,12 @@ class BatchReader:
     ``header`` is ready on entering; iterate for the documents; ``errors`` holds the file-level
     problems found so far (complete once iteration ends).
     """
+
+    ROOT: ClassVar[str] = BATCH_ROOT
+    KIND: ClassVar[str] = "response"
+    EVENT_TAGS: ClassVar[tuple[str, ...]] = (REQUEST_FILE_NAME, FILE_STATUS, "{*}ApplicationResponse")
+    DOCUMENTS: ClassVar[dict[str, str]] = {APPLICATION_RESPONSE: "ApplicationResponse"}
+    """The documents this batch carries: Clark tag -> document kind (the schema to use)."""
 
     def __init__(self, source: Source, *, name: str | None = None, chunk_size: int = CHUNK_SIZE) -> None:
         self._stream, self.name, self._owned = _open(source, name)
@@ -179,10 +191,7 @@ class BatchReader:
         if not self._check_prolog(chunks):
             yield None
             return
-        parser = etree.XMLPullParser(
-            events=("end",), tag=[REQUEST_FILE_NAME, FILE_STATUS, "{*}ApplicationResponse"],
-            **PARSER_OPTIONS,
-        )
+        parser = etree.XMLPullParser(events=("end",), tag=list(self.EVENT_TAGS), **PARSER_OPTIONS)
         pending = iter(chunks)
         while True:
             failure: etree.XMLSyntaxError | None = None
@@ -211,6 +220,10 @@ class BatchReader:
         if self._state != "documents":
             self._header_missing(None)
             yield None
+        self._finish()
+
+    def _finish(self) -> None:
+        """Checks that need the whole file (none for response batches)."""
 
     def _read(self) -> bytes:
         data = self._stream.read(self._chunk_size)
@@ -256,14 +269,18 @@ class BatchReader:
                         "refused", root.sourceline)
             return False
         self.root_nsmap = dict(root.nsmap)
-        if root.tag != BATCH_ROOT:
+        if root.tag != self.ROOT:
             self._error(ErrorCode.NOT_A_BATCH, "envelope:root",
                         f"{self.name}, line {root.sourceline}: the root element is {prefixed(root.tag)}, "
-                        f"not {BATCH_ROOT}: this is not a response batch", root.sourceline)
+                        f"not {self.ROOT}: this is not a {self.KIND} batch", root.sourceline)
             return False
+        self._start(root)
+        return True
+
+    def _start(self, root: etree._Element) -> None:
+        """The header as far as the root's start tag gives it."""
         self.header = BatchHeader(None, None, None, root.sourceline)
         self._check_attributes(root, allow_xsi=True)
-        return True
 
     def _syntax_error(self, exc: etree.XMLSyntaxError) -> None:
         line = exc.lineno if exc.lineno else None
@@ -279,14 +296,14 @@ class BatchReader:
     def _handle(self, element: etree._Element) -> Iterator[Document | None]:
         if self._root is None:
             self._root = element.getroottree().getroot()
-            self._check_text(self._root.text, BATCH_ROOT, self._root)
+            self._check_text(self._root.text, self.ROOT, self._root)
         if element.getparent() is not self._root:
             return  # nested inside another child: handled with it
         yield from self._account(element, complete=True)
         tag = element.tag
-        if tag == REQUEST_FILE_NAME:
+        if tag == REQUEST_FILE_NAME and self.KIND == "response":
             self._request_file_name(element)
-        elif tag == FILE_STATUS:
+        elif tag == FILE_STATUS and self.KIND == "response":
             self._file_status(element)
             if self._state == "documents":
                 yield None
@@ -317,21 +334,22 @@ class BatchReader:
                     self._header_missing(child)
                     yield None
                 yield self._document(child)
-            self._check_text(child.tail, BATCH_ROOT, child)
+            self._check_text(child.tail, self.ROOT, child)
         del root[: len(children)]
 
     def _document(self, element: etree._Element) -> Document:
         self._count += 1
         problem = None
-        if element.tag != APPLICATION_RESPONSE:
+        kind = self.DOCUMENTS.get(element.tag)
+        if kind is None:
             ns, local = split_tag(element.tag)
-            if local == "ApplicationResponse":
-                problem = (f"ApplicationResponse in namespace {ns or '(none)'!r} is not a UBL 2.4 "
-                           "ApplicationResponse")
+            expected = " or ".join(f"a UBL 2.4 {k}" for k in self.DOCUMENTS.values())
+            if local in self.DOCUMENTS.values():
+                problem = f"{local} in namespace {ns or '(none)'!r} is not {expected}"
             else:
-                problem = f"{prefixed(element.tag)} is not an ApplicationResponse"
+                problem = f"{prefixed(element.tag)} is not {expected}"
         return Document(self._count, element.sourceline, _text(element.find(_ID)),
-                        _text(element.find(_UUID)), element, problem)
+                        _text(element.find(_UUID)), element, problem, kind)
 
     # -- the header ------------------------------------------------------------------------
 
@@ -410,6 +428,74 @@ class BatchReader:
         if text and text.strip():
             self._envelope(f"Unexpected text {text.strip()[:40]!r} in {container} (element content only)",
                            element, "envelope:text")
+
+class RequestBatchReader(BatchReader):
+    """Reads a ``RequestBatch`` (Google's invoice requests) as a stream, like ``BatchReader``.
+
+    The header is the root's ``batchID`` and ``documentCount``; the documents are ``inv:Invoice``
+    and ``cn:CreditNote``. A ``documentCount`` that does not match is a file-level error, found
+    once the whole file is read; every document is still reported.
+    """
+
+    ROOT: ClassVar[str] = REQUEST_BATCH_ROOT
+    KIND: ClassVar[str] = "request"
+    EVENT_TAGS: ClassVar[tuple[str, ...]] = ("{*}Invoice", "{*}CreditNote")
+    DOCUMENTS: ClassVar[dict[str, str]] = {f"{{{INV}}}Invoice": "Invoice", f"{{{CN}}}CreditNote": "CreditNote"}
+
+    def _start(self, root: etree._Element) -> None:
+        self._state = "documents"
+        batch_id = " ".join((root.get("batchID") or "").split())
+        count_text = (root.get("documentCount") or "").strip()
+        count: int | None = None
+        if not batch_id:
+            self._envelope("Missing required attribute: batchID on RequestBatch", root, "envelope:batch-id")
+        if not count_text:
+            self._envelope("Missing required attribute: documentCount on RequestBatch", root,
+                           "envelope:document-count")
+        elif count_text.isdigit():
+            count = int(count_text)
+        else:
+            self._envelope(f"Invalid value {count_text!r} for documentCount: expected a whole number", root,
+                           "envelope:document-count")
+        for name in root.attrib:
+            if name not in ("batchID", "documentCount") and name not in _ALLOWED_XSI:
+                self._envelope(f"Unexpected attribute: {prefixed(name)} on RequestBatch", root, "envelope:attribute")
+        self.header = BatchHeader(batch_id or None, None, None, root.sourceline, document_count=count, kind="request")
+
+    def _finish(self) -> None:
+        declared = self.header.document_count
+        broken = any(e.code == ErrorCode.INVALID_XML.value for e in self.errors)
+        if declared is not None and declared != self._count and not broken:
+            self._error(ErrorCode.INVALID_ENVELOPE, "envelope:document-count-mismatch",
+                        f"{self.name}, line {self.header.line}: documentCount says {declared} documents, "
+                        f"the file holds {self._count}", self.header.line)
+
+
+def read_request_batch(source: Source, *, name: str | None = None) -> RequestBatchReader:
+    """Open a request batch for streaming: ``with read_request_batch(path) as batch: ...``."""
+    return RequestBatchReader(source, name=name)
+
+
+def batch_kind(source: Source) -> str | None:
+    """``"response"`` or ``"request"`` from the root element, or None (not a batch, unreadable)."""
+    stream, _, owned = _open(source, None)
+    try:
+        sniffer = etree.XMLPullParser(events=("start",), **PARSER_OPTIONS)
+        for _ in range(64):  # the root's start tag comes within the first few chunks of any batch
+            chunk = stream.read(CHUNK_SIZE)
+            if not chunk:
+                return None
+            with contextlib.suppress(etree.XMLSyntaxError):  # whatever follows the root's start tag
+                sniffer.feed(chunk)
+            for _event, root in sniffer.read_events():
+                return {BATCH_ROOT: "response", REQUEST_BATCH_ROOT: "request"}.get(root.tag)
+        return None
+    finally:
+        if owned:
+            stream.close()
+        elif hasattr(stream, "seek"):
+            stream.seek(0)
+
 
 def read_batch(source: Source, *, name: str | None = None) -> BatchReader:
     """Open a response batch for streaming: ``with read_batch(path) as batch: ...``.

@@ -156,6 +156,10 @@ class BatchHeader:
     file_status_code: str | None
     file_status_description: str | None = None
     line: int | None = None
+    document_count: int | None = None
+    """A request batch's declared ``documentCount``."""
+    kind: str = "response"
+    """``response`` (ApplicationResponseBatch) or ``request`` (RequestBatch, whose id is ``batchID``)."""
 
     @property
     def file_status(self) -> FileStatusCode | None:
@@ -218,9 +222,11 @@ class BatchResult:
             "rejected_count": self.rejected_count,
             "results": [r.to_dict() for r in self.results],
             "valid": self.ok,
+            "kind": self.header.kind,
             "request_file_name": self.header.request_file_name,
             "file_status": self.header.file_status_dict(),
             "header_line": self.header.line,
+            "document_count": self.header.document_count,
             "file_errors": [e.to_dict() for e in self.file_errors],
             "profile": self.profile,
             "schema": dict(self.schema) if self.schema is not None else None,
@@ -235,7 +241,8 @@ class BatchResult:
         status = data.get("file_status") or {}
         return cls(
             header=BatchHeader(data.get("request_file_name", data.get("batch_id")), status.get("code"),
-                               status.get("description"), data.get("header_line")),
+                               status.get("description"), data.get("header_line"), data.get("document_count"),
+                               data.get("kind", "response")),
             results=tuple(DocumentResult.from_dict(r) for r in data["results"]),
             file_errors=tuple(Issue.from_dict(e) for e in data.get("file_errors", ())),
             profile=data.get("profile", "strict"),

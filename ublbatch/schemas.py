@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -19,9 +20,7 @@ from ._ubl_files import Release, VerifiedFiles
 from .contentmodel import ContentModel
 from .errors import SchemaError
 from .names import AR, CN, INV
-
-PROFILES = ("strict",)
-"""Validation profiles. ``strict``: the official OASIS UBL 2.4 schema, unchanged."""
+from .profiles import PROFILES, derived_files
 
 DOCUMENT_KINDS = {
     "ApplicationResponse": AR,
@@ -85,15 +84,14 @@ def document_schema(
         main = f"{files.variant}/maindoc/UBL-{kind}-2.4.xsd"
         model_key = ("model", *key)
         with _compile_lock:
+            sources = {**files.files, **derived_files(profile, files.variant, files.files)}
             model = _shared.get(model_key)
             if model is None:
                 common = f"{files.variant}/common/"
-                sources = [files.files[main]] + [
-                    files.files[common + name]
-                    for name in ("UBL-CommonAggregateComponents-2.4.xsd", "UBL-CommonExtensionComponents-2.4.xsd")
-                ]
-                model = _shared[model_key] = ContentModel.from_schemas(sources)
-            xsd = _compile(files, main)
+                model = _shared[model_key] = ContentModel.from_schemas(
+                    [sources[main]] + [sources[common + name] for name in (
+                        "UBL-CommonAggregateComponents-2.4.xsd", "UBL-CommonExtensionComponents-2.4.xsd")])
+            xsd = _compile(files.location, sources, main)
         assert isinstance(model, ContentModel)
         schema = cache[key] = DocumentSchema(kind, profile, files, xsd, model)
     return schema
@@ -113,9 +111,9 @@ def envelope_schema() -> etree.XMLSchema:
 class _VerifiedResolver(etree.Resolver):  # type: ignore[misc]  # lxml is untyped
     """Serves schema imports from the verified bytes only; anything else is refused."""
 
-    def __init__(self, files: VerifiedFiles) -> None:
+    def __init__(self, files: Mapping[str, bytes]) -> None:
         super().__init__()
-        self._files = files.files
+        self._files = files
 
     def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:
         name = (system_url or "")[len(_URL_BASE) :] if (system_url or "").startswith(_URL_BASE) else None
@@ -125,14 +123,14 @@ class _VerifiedResolver(etree.Resolver):  # type: ignore[misc]  # lxml is untype
         return self.resolve_string(data, context, base_url=system_url)
 
 
-def _compile(files: VerifiedFiles, main: str) -> etree.XMLSchema:
+def _compile(location: str, files: Mapping[str, bytes], main: str) -> etree.XMLSchema:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     parser.resolvers.add(_VerifiedResolver(files))
     try:
-        doc = etree.fromstring(files.files[main], parser, base_url=_URL_BASE + main)
+        doc = etree.fromstring(files[main], parser, base_url=_URL_BASE + main)
         return etree.XMLSchema(doc)
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        raise SchemaError(f"{files.location}/{main}: the schema does not compile: {exc}") from exc
+        raise SchemaError(f"{location}/{main}: the schema does not compile: {exc}") from exc
 
 
 def schema_info(files: VerifiedFiles) -> dict[str, str]:

@@ -18,6 +18,7 @@ from .codes import ErrorCode
 from .explain import XmlschemaExplainer
 from .messages import translate
 from .names import prefixed
+from .profiles import request_rules, response_rules
 from .reader import BatchReader, Document, Source
 from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
@@ -31,7 +32,16 @@ class DocumentValidator:
         self._explainer = XmlschemaExplainer.for_schema(schema) if explain else None
 
     def issues(self, element: etree._Element) -> list[Issue]:
-        """Every issue found in ``element``; empty when the schema accepts it."""
+        """Every issue found in ``element``: the schema's, then the profile's rules (warnings too)."""
+        issues = self.schema_issues(element)
+        rules = response_rules(self.schema.profile, element) if self.schema.kind == "ApplicationResponse" \
+            else request_rules(self.schema.profile, element, prefixed(self.schema.root_tag))
+        if rules:
+            issues = sorted(issues + rules, key=lambda i: i.line if i.line is not None else 1 << 62)
+        return issues
+
+    def schema_issues(self, element: etree._Element) -> list[Issue]:
+        """What the schema finds in ``element``; empty when it accepts it."""
         xsd = self.schema.xsd
         if xsd.validate(element):
             return []

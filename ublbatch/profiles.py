@@ -1,0 +1,135 @@
+"""What each validation profile means: the schema it derives and the rules it adds.
+
+``strict``: the official OASIS UBL 2.4 schemas, unchanged, and nothing else.
+
+``google``: what Google's interface actually sends. Its schema is derived from the official one in
+memory, at load time, by relaxing exactly the two documented deviations (``cbc:ID`` in
+ApplicationResponse and ``cac:DocumentReference`` in DocumentResponse become optional); each
+deviation is still reported as a warning. Google's own rules are added as errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from lxml import etree
+
+from .codes import ErrorCode, StatusReasonCode
+from .errors import SchemaError
+from .names import CAC, CBC
+from .results import Issue
+
+PROFILES = ("strict", "google")
+
+_XSD = "http://www.w3.org/2001/XMLSchema"
+
+
+class Relaxation(NamedTuple):
+    """One particle made optional: in ``file``, type ``type_name``, the element ``ref``."""
+
+    file: str
+    type_name: str
+    ref: str
+
+
+RELAXATIONS: dict[str, tuple[Relaxation, ...]] = {
+    "strict": (),
+    "google": (
+        Relaxation("maindoc/UBL-ApplicationResponse-2.4.xsd", "ApplicationResponseType", "cbc:ID"),
+        Relaxation("common/UBL-CommonAggregateComponents-2.4.xsd", "DocumentResponseType", "cac:DocumentReference"),
+    ),
+}
+
+
+def derived_files(profile: str, variant: str, files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The schema files a profile changes, derived from the verified official bytes (never on disk)."""
+    changed: dict[str, bytes] = {}
+    for relaxation in RELAXATIONS[profile]:
+        name = f"{variant}/{relaxation.file}"
+        root = etree.fromstring(changed.get(name, files[name]),
+                                etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+        found = root.xpath(
+            "xsd:complexType[@name=$t]/xsd:sequence/xsd:element[@ref=$r]",
+            namespaces={"xsd": _XSD}, t=relaxation.type_name, r=relaxation.ref)
+        if len(found) != 1:
+            raise SchemaError(f"{name}: {relaxation.type_name}/{relaxation.ref} not found; the google profile "
+                              "expects the official UBL 2.4 schema")
+        found[0].set("minOccurs", "0")
+        changed[name] = etree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return changed
+
+
+# -- rules --------------------------------------------------------------------------------------
+
+_ID = f"{{{CBC}}}ID"
+_UUID = f"{{{CBC}}}UUID"
+_DOCUMENT_RESPONSE = f"{{{CAC}}}DocumentResponse"
+_DOCUMENT_REFERENCE = f"{{{CAC}}}DocumentReference"
+_STATUS = f"{{{CAC}}}Response/{{{CAC}}}Status"
+_REASON_CODE = f"{{{CBC}}}StatusReasonCode"
+_KNOWN = ", ".join(c.value for c in StatusReasonCode)
+
+
+def _issue(rule: str, message: str, element: etree._Element, path: str, *, level: str = "error") -> Issue:
+    return Issue(ErrorCode.VALIDATION_ERROR.value, message, level=level, rule=rule, line=element.sourceline,
+                 path=path, engine="ublbatch")
+
+
+def response_rules(profile: str, element: etree._Element) -> list[Issue]:
+    """The profile's own checks of one ApplicationResponse (the schema has already run)."""
+    if profile != "google":
+        return []
+    root = "/ar:ApplicationResponse"
+    issues = []
+    if element.find(_ID) is None:
+        issues.append(_issue("google:no-id", "Missing element: cbc:ID (a documented Google deviation from UBL 2.4)",
+                             element, f"{root}/cbc:ID", level="warning"))
+    uuid = element.find(_UUID)
+    if uuid is None or not (uuid.text or "").strip():
+        issues.append(_issue("google:uuid-required", "Missing required element: cbc:UUID (the Google Vendor Request "
+                             "ID this response answers)", element, f"{root}/cbc:UUID"))
+    responses = element.findall(_DOCUMENT_RESPONSE)
+    with_status = False
+    for i, response in enumerate(responses, 1):
+        where = f"{root}/cac:DocumentResponse" + (f"[{i}]" if len(responses) > 1 else "")
+        if response.find(_DOCUMENT_REFERENCE) is None:
+            issues.append(_issue("google:no-document-reference", "Missing element: cac:DocumentReference (a "
+                                 "documented Google deviation from UBL 2.4)", response,
+                                 f"{where}/cac:DocumentReference", level="warning"))
+        statuses = response.findall(_STATUS)
+        for j, status in enumerate(statuses, 1):
+            code = status.find(_REASON_CODE)
+            if code is None:
+                continue
+            with_status = True
+            value = (code.text or "").strip()
+            if value not in StatusReasonCode.__members__:
+                step = f"[{j}]" if len(statuses) > 1 else ""
+                issues.append(_issue("google:reason-code", f"Invalid value '{value}' for cbc:StatusReasonCode: "
+                                     f"Google's codes are {_KNOWN}", code,
+                                     f"{where}/cac:Response/cac:Status{step}/cbc:StatusReasonCode"))
+    if not with_status:
+        issues.append(_issue("google:status-required", "Missing required element: cac:DocumentResponse with a "
+                             "cac:Status and its cbc:StatusReasonCode", element, f"{root}/cac:DocumentResponse"))
+    return issues
+
+
+def request_rules(profile: str, element: etree._Element, root_name: str) -> list[Issue]:
+    """The profile's own checks of one Invoice or CreditNote in a request batch."""
+    if profile != "google":
+        return []
+    uuid = element.find(_UUID)
+    if uuid is None or not (uuid.text or "").strip():
+        return [_issue("google:uuid-required", "Missing required element: cbc:UUID (the Google Vendor Request ID)",
+                       element, f"/{root_name}/cbc:UUID")]
+    return []
+
+
+def file_rules(profile: str, file_status: str | None, documents: int, line: int | None) -> list[Issue]:
+    """The profile's checks of a whole response batch, once it has been read."""
+    if profile == "google" and file_status == "E" and documents:
+        return [Issue(ErrorCode.INVALID_ENVELOPE.value,
+                      f"A batch with file status E (file processing error) carries no documents; this one has "
+                      f"{documents}", rule="google:error-file-documents", line=line, engine="ublbatch")]
+    return []
