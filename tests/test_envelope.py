@@ -21,7 +21,8 @@ def xsd_verdict(data: bytes) -> bool:
         return False
     if tree.getroottree().docinfo.doctype:
         return False
-    return bool(ublbatch.envelope_schema().validate(tree))
+    # the companion schema declares ar:ApplicationResponse globally too, so the root is checked by name
+    return tree.tag == "ApplicationResponseBatch" and bool(ublbatch.envelope_schema().validate(tree))
 
 
 def reader_verdict(data: bytes) -> bool:

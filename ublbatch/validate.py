@@ -18,8 +18,8 @@ from .codes import ErrorCode
 from .explain import XmlschemaExplainer
 from .messages import translate
 from .names import prefixed
-from .profiles import request_rules, response_rules
-from .reader import BatchReader, Document, Source
+from .profiles import file_rules, request_rules, response_rules
+from .reader import BatchReader, Document, RequestBatchReader, Source, batch_kind
 from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
 
@@ -90,20 +90,38 @@ class DocumentValidator:
 class BatchValidation:
     """Validates a batch as it streams: iterate for each ``DocumentResult`` in source order.
 
-    ``header`` is ready on entering; ``file_errors`` and the counts are complete after iterating.
-    Results are not kept unless ``keep=True``, so memory stays flat for any number of documents.
+    ``kind`` is ``"response"`` (ApplicationResponseBatch), ``"request"`` (RequestBatch) or None to
+    tell from the root element. ``header`` is ready on entering; ``file_errors`` and the counts are
+    complete after iterating. Results are not kept unless ``keep=True``, so memory stays flat.
     """
 
     def __init__(self, source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
-                 explain: bool = False, name: str | None = None, keep: bool = False) -> None:
+                 explain: bool = False, name: str | None = None, keep: bool = False,
+                 kind: str | None = None) -> None:
         self.profile = check_profile(profile)
-        self.schema = document_schema("ApplicationResponse", profile, schema_dir)
-        self._validator = DocumentValidator(self.schema, explain=explain)
-        self._reader = BatchReader(source, name=name)
+        kind = kind or batch_kind(source) or "response"
+        if kind not in ("response", "request"):
+            raise ValueError(f"unknown batch kind {kind!r}: 'response' or 'request'")
+        reader_class = RequestBatchReader if kind == "request" else BatchReader
+        self._schema_dir = schema_dir
+        self._explain = explain
+        self._validators: dict[str, DocumentValidator] = {}
+        for document_kind in reader_class.DOCUMENTS.values():  # load the schemas before reading anything
+            self._validator(document_kind)
+        self.schema = next(iter(self._validators.values())).schema
+        self._reader = reader_class(source, name=name)
         self._keep = keep
+        self._file_rule_errors: list[Issue] = []
         self.results: list[DocumentResult] = []
         self.accepted_count = 0
         self.rejected_count = 0
+
+    def _validator(self, document_kind: str) -> DocumentValidator:
+        found = self._validators.get(document_kind)
+        if found is None:
+            schema = document_schema(document_kind, self.profile, self._schema_dir)
+            found = self._validators[document_kind] = DocumentValidator(schema, explain=self._explain)
+        return found
 
     def __enter__(self) -> BatchValidation:
         self._reader.__enter__()
@@ -112,6 +130,10 @@ class BatchValidation:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._reader.close()
+
+    @property
+    def kind(self) -> str:
+        return self._reader.KIND
 
     @property
     def header(self) -> BatchHeader:
@@ -123,7 +145,7 @@ class BatchValidation:
 
     @property
     def file_errors(self) -> list[Issue]:
-        return self._reader.errors
+        return self._reader.errors + self._file_rule_errors
 
     @property
     def total_count(self) -> int:
@@ -134,7 +156,8 @@ class BatchValidation:
 
     def __iter__(self) -> Iterator[DocumentResult]:
         for document in self._reader:
-            result = self._validator.check(document)
+            validator = self._validators[document.kind or ""] if document.supported else self._any_validator()
+            result = validator.check(document)
             if result.accepted:
                 self.accepted_count += 1
             else:
@@ -142,11 +165,17 @@ class BatchValidation:
             if self._keep:
                 self.results.append(result)
             yield result
+        if self.kind == "response":
+            self._file_rule_errors = file_rules(self.profile, self.header.file_status_code, self.total_count,
+                                                self.header.line)
+
+    def _any_validator(self) -> DocumentValidator:
+        return next(iter(self._validators.values()))
 
     def header_dict(self) -> dict[str, Any]:
         """The first line of the NDJSON stream: what is known before the documents."""
-        return {"batch_id": self.header.request_file_name, **self.header.to_dict(), "profile": self.profile,
-                "schema": self.schema_info(), "source": self.source_name}
+        return {"batch_id": self.header.request_file_name, "kind": self.kind, **self.header.to_dict(),
+                "profile": self.profile, "schema": self.schema_info(), "source": self.source_name}
 
     def result(self) -> BatchResult:
         """The whole verdict (needs ``keep=True`` for the per-document results)."""
@@ -155,20 +184,21 @@ class BatchValidation:
 
 
 def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
-                    explain: bool = False, name: str | None = None) -> BatchValidation:
+                    explain: bool = False, name: str | None = None, kind: str | None = None) -> BatchValidation:
     """Validate as a stream: ``with validate_stream(path) as v: for result in v: ...``."""
-    return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name)
+    return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name, kind=kind)
 
 
 def validate_batch(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
-                   explain: bool = False, name: str | None = None) -> BatchResult:
-    """Validate every document of a response batch and return the whole verdict.
+                   explain: bool = False, name: str | None = None, kind: str | None = None) -> BatchResult:
+    """Validate every document of a response (or request) batch and return the whole verdict.
 
-    ``explain=True`` adds the xmlschema engine's account of each rejected document (slower;
-    it lists the elements expected where one is wrong).
+    The kind of batch is told from its root element unless ``kind`` says it. ``explain=True`` adds
+    the xmlschema engine's account of each rejected document (slower; it lists the elements
+    expected where one is wrong).
     """
     with BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name,
-                         keep=True) as validation:
+                         keep=True, kind=kind) as validation:
         for _ in validation:
             pass
     return validation.result()
