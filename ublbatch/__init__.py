@@ -29,7 +29,10 @@ from .errors import (
 )
 from .model import ApplicationResponse
 from .profiles import PROFILES
-from .reader import BatchReader, Document, Source, read_batch
+from .reader import BatchReader, Document, RequestBatchReader, Source, batch_kind, read_batch, read_request_batch
+from .reconcile import Reconciliation, reconcile
+from .respond import Outcome as ResponseOutcome
+from .respond import RespondReport, respond
 from .results import (
     BatchHeader,
     BatchResult,
@@ -71,7 +74,11 @@ __all__ = [
     "LimitExceededError",
     "Limits",
     "Outcome",
+    "Reconciliation",
+    "RequestBatchReader",
     "ReshapeReport",
+    "RespondReport",
+    "ResponseOutcome",
     "ResponseStatus",
     "SchemaError",
     "SchemaIntegrityError",
@@ -82,12 +89,16 @@ __all__ = [
     "UblBatchError",
     "WriteReport",
     "__version__",
+    "batch_kind",
     "batch_status",
     "document_schema",
     "envelope_schema",
     "extract_documents",
     "merge_batches",
     "read_batch",
+    "read_request_batch",
+    "reconcile",
+    "respond",
     "split_batch",
     "validate_batch",
     "validate_stream",

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
+from .codes import StatusReasonCode
 from .errors import SourceError, UblBatchError
 from .model import ApplicationResponse
 from .profiles import PROFILES
+from .reconcile import reconcile
+from .respond import respond
 from .results import BatchResult, DocumentResult, Issue
 from .schemas import install_schemas, verify_schemas
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
@@ -105,6 +108,25 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("-o", "--output", metavar="DIR", required=True)
     extract.set_defaults(run=_extract)
 
+    respond_cmd = commands.add_parser("respond", help="write the response batch for a request batch")
+    respond_cmd.add_argument("request", metavar="REQUEST")
+    respond_cmd.add_argument("--outcomes", metavar="JSON",
+                             help='file mapping each UUID to {"code": "REF", "reason": "..."} (default PEN for all)')
+    respond_cmd.add_argument("-o", "--output", metavar="OUT", required=True)
+    respond_cmd.add_argument("--sender", default="Vendor", help="cac:SenderParty name (the vendor)")
+    respond_cmd.add_argument("--receiver", default="Google")
+    respond_cmd.add_argument("--default-code", default="PEN", choices=[c.value for c in StatusReasonCode])
+    respond_cmd.add_argument("--no-id", action="store_true", help="leave cbc:ID out, as Google's examples do")
+    respond_cmd.add_argument("--profile", choices=PROFILES, default="google")
+    respond_cmd.add_argument("--schemas", metavar="DIR_OR_ZIP")
+    respond_cmd.set_defaults(run=_respond)
+
+    reconcile_cmd = commands.add_parser("reconcile", help="match response batches to their request batch by UUID")
+    reconcile_cmd.add_argument("request", metavar="REQUEST")
+    reconcile_cmd.add_argument("responses", metavar="RESPONSE", nargs="+")
+    reconcile_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    reconcile_cmd.set_defaults(run=_reconcile)
+
     schemas = commands.add_parser("schemas", help="check or install the OASIS UBL 2.4 schemas")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
     verify = schema_commands.add_parser("verify", help="report which schemas are found and whether they match")
@@ -148,8 +170,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _text_report(out: IO[str], result: BatchResult) -> None:
-    status = result.header.file_status_code or "?"
-    out.write(f"{result.source}: {result.batch_id or '(no RequestFileName)'} (file status {status}), "
+    header = result.header
+    about = (f"request batch, documentCount {header.document_count}" if header.kind == "request"
+             else f"file status {header.file_status_code or '?'}")
+    out.write(f"{result.source}: {result.batch_id or '(no batch id)'} ({about}), "
               f"{result.total_count} documents: {result.accepted_count} accepted, "
               f"{result.rejected_count} rejected [{result.profile}]\n")
     rejected = [r for r in result.results if not r.accepted]
@@ -293,6 +317,45 @@ def _inputs(paths: Sequence[str]) -> Iterator[ApplicationResponse | bytes]:
             yield path.read_bytes()
         else:
             raise SourceError(f"{name}: no such file or folder")
+
+
+def _respond(args: argparse.Namespace) -> int:
+    outcomes: dict[str, Any] = {}
+    if args.outcomes:
+        with open(args.outcomes, encoding="utf-8") as handle:
+            outcomes = json.load(handle)
+        if not isinstance(outcomes, dict):
+            raise SourceError(f"{args.outcomes}: expected a JSON object mapping UUIDs to outcomes")
+    try:
+        report = respond(args.request, outcomes, args.output, sender=args.sender, receiver=args.receiver,
+                         default_code=StatusReasonCode(args.default_code), with_id=not args.no_id,
+                         profile=args.profile, schema_dir=args.schemas)
+    except ValueError as exc:
+        print(f"ublbatch: {exc}", file=sys.stderr)
+        return EXIT_FILE
+    print(f"{args.output}: {report.written} responses written", file=sys.stderr)
+    for index, why in report.not_answered:
+        print(f"ublbatch: request #{index} not answered: {why}", file=sys.stderr)
+    for uuid in report.unused_outcomes:
+        print(f"ublbatch: outcome for {uuid} matches no request", file=sys.stderr)
+    for error in report.file_errors:
+        print(f"ublbatch: {error.message}", file=sys.stderr)
+    if report.file_errors:
+        return EXIT_FILE
+    return EXIT_REJECTED if report.not_answered or report.unused_outcomes else EXIT_OK
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    result = reconcile(args.request, args.responses)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(result.summary() + "\n")
+    for error in result.file_errors:
+        print(f"ublbatch: {error.message}", file=sys.stderr)
+    if result.file_errors:
+        return EXIT_FILE
+    return EXIT_OK if result.complete else EXIT_REJECTED
 
 
 def _reshaped(report: ReshapeReport, what: str) -> int:

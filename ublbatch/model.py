@@ -67,7 +67,7 @@ class Value(str):
         return (Value, (str(self), self.attributes))
 
 
-def value(text: str | None, **attributes: str) -> Value | None:
+def value(text: str | None, **attributes: str | None) -> Value | None:
     """``value("4512", schemeID="GoogleInvoiceNumber")``: a leaf with attributes, or None."""
     return None if text is None else Value(text, {k: v for k, v in attributes.items() if v is not None})
 

@@ -191,6 +191,8 @@ class BatchReader:
         if not self._check_prolog(chunks):
             yield None
             return
+        if self._state == "documents":
+            yield None  # the header came with the root's start tag
         parser = etree.XMLPullParser(events=("end",), tag=list(self.EVENT_TAGS), **PARSER_OPTIONS)
         pending = iter(chunks)
         while True:

@@ -97,15 +97,18 @@ def document_schema(
     return schema
 
 
-def envelope_schema() -> etree.XMLSchema:
-    """Our own ``ApplicationResponseBatch.xsd`` (documents inside are checked separately)."""
+ENVELOPES = {"response": "ApplicationResponseBatch.xsd", "request": "RequestBatch.xsd"}
+
+
+def envelope_schema(kind: str = "response") -> etree.XMLSchema:
+    """Our own envelope schema of a ``response`` or ``request`` batch (documents are checked separately)."""
     cache: dict[object, etree.XMLSchema] = _per_thread.__dict__.setdefault("envelopes", {})
-    if "batch" not in cache:
-        path = _ubl_files.project_file("ApplicationResponseBatch.xsd")
+    if kind not in cache:
+        path = _ubl_files.project_file(ENVELOPES[kind])
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         with _compile_lock:
-            cache["batch"] = etree.XMLSchema(etree.parse(str(path), parser))
-    return cache["batch"]
+            cache[kind] = etree.XMLSchema(etree.parse(str(path), parser))
+    return cache[kind]
 
 
 class _VerifiedResolver(etree.Resolver):  # type: ignore[misc]  # lxml is untyped
