@@ -204,7 +204,10 @@ class BatchReader:
                 if chunk:
                     parser.feed(chunk)
                 else:
-                    parser.close()
+                    root = parser.close()
+                    if self._root is None:  # no child ever ended: the root is known only now
+                        self._root = root
+                        self._check_text(root.text, self.ROOT, root)
             except etree.XMLSyntaxError as exc:
                 failure = exc
             except OSError as exc:
