@@ -26,7 +26,7 @@ from .results import BatchResult, DocumentResult, Issue
 from .schemas import install_schemas, verify_schemas
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
 from .status import batch_status
-from .validate import BatchValidation
+from .validate import validate_stream
 from .writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCUMENT_BYTES, DEFAULT_MAX_DOCUMENTS, BatchWriter, Limits
 
 EXIT_OK, EXIT_REJECTED, EXIT_FILE = 0, 1, 2
@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--profile", choices=PROFILES, default="strict")
     validate.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the OASIS UBL 2.4 release to use")
     validate.add_argument("--format", choices=("text", "json", "ndjson"), default="text")
+    validate.add_argument("--jobs", type=int, default=1, metavar="N",
+                          help="validate ranges of the file in N processes (same results)")
     validate.add_argument("--explain", action="store_true",
                           help="add the xmlschema engine's account of each rejected document (slower)")
     validate.set_defaults(run=_validate)
@@ -142,8 +144,8 @@ def _parser() -> argparse.ArgumentParser:
 def _validate(args: argparse.Namespace) -> int:
     out = sys.stdout
     keep = args.format != "ndjson"
-    with BatchValidation(args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
-                         keep=keep) as validation:
+    with validate_stream(args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
+                         keep=keep, jobs=args.jobs) as validation:
         if args.format == "ndjson":
             _line(out, {"type": "header", **validation.header_dict()})
             for result in validation:

@@ -135,8 +135,11 @@ class BatchReader:
     DOCUMENTS: ClassVar[dict[str, str]] = {APPLICATION_RESPONSE: "ApplicationResponse"}
     """The documents this batch carries: Clark tag -> document kind (the schema to use)."""
 
-    def __init__(self, source: Source, *, name: str | None = None, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, source: Source, *, name: str | None = None, chunk_size: int = CHUNK_SIZE,
+                 continuation: BatchHeader | None = None) -> None:
         self._stream, self.name, self._owned = _open(source, name)
+        self._continuation = continuation
+        """Set when ``source`` is a later byte range of a batch (see ``chunks``): the header is known."""
         self._chunk_size = chunk_size
         self.header = BatchHeader(None, None)
         self.errors: list[Issue] = []
@@ -279,7 +282,10 @@ class BatchReader:
                         f"{self.name}, line {root.sourceline}: the root element is {prefixed(root.tag)}, "
                         f"not {self.ROOT}: this is not a {self.KIND} batch", root.sourceline)
             return False
-        self._start(root)
+        if self._continuation is not None:
+            self.header, self._state = self._continuation, "documents"
+        else:
+            self._start(root)
         return True
 
     def _start(self, root: etree._Element) -> None:
@@ -470,7 +476,7 @@ class RequestBatchReader(BatchReader):
     def _finish(self) -> None:
         declared = self.header.document_count
         broken = any(e.code == ErrorCode.INVALID_XML.value for e in self.errors)
-        if declared is not None and declared != self._count and not broken:
+        if self._continuation is None and declared is not None and declared != self._count and not broken:
             self._error(ErrorCode.INVALID_ENVELOPE, "envelope:document-count-mismatch",
                         f"{self.name}, line {self.header.line}: documentCount says {declared} documents, "
                         f"the file holds {self._count}", self.header.line)

@@ -1,0 +1,407 @@
+"""Byte ranges of a batch at document boundaries: parallel validation and any-engine scale-out.
+
+A batch is cut only where a document's start tag stands at the root level. Candidates are found
+by a text search for the document start tags the root declares (``<ar:ApplicationResponse``), and
+each cut is then *proven by the parser*: every range is parsed on its own, re-opened inside the
+root's original start tag, and a cut inside a comment, CDATA section or processing instruction
+leaves a range that is not well-formed. If any range fails, the whole file is validated in one
+pass instead, so the results are always those of the one-process run.
+
+``plan_chunks`` and ``validate_chunk`` are the public pieces for an engine that distributes the
+work (see ``ublbatch.dask``); ``validate_parallel`` runs them in local worker processes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import mmap
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import IO, cast
+
+import attrs
+from lxml import etree
+
+from .codes import ErrorCode
+from .names import AR, BATCH_ROOT, CN, INV, REQUEST_BATCH_ROOT
+from .profiles import file_rules
+from .reader import BatchReader, RequestBatchReader, batch_kind
+from .results import BatchHeader, BatchResult, DocumentResult, Issue
+from .schemas import document_schema, schema_info
+
+CHUNK_TARGET = 2 * 1024 * 1024
+"""Bytes per range. Small enough that a range stays under 65,535 lines (past which libxml2 keeps
+no exact line per element) and that a worker's results stay small."""
+
+_ROOTS = {"response": BATCH_ROOT, "request": REQUEST_BATCH_ROOT}
+_DOCUMENTS = {"response": ((AR, "ApplicationResponse"),), "request": ((INV, "Invoice"), (CN, "CreditNote"))}
+
+
+@attrs.frozen
+class Chunk:
+    """One byte range of a batch file, serialisable, with what is needed to parse it alone."""
+
+    source: str
+    index: int
+    start: int
+    end: int
+    line: int
+    """Line of the file at ``start``: results are shifted by it."""
+    wrapper: bytes
+    """The root's start tag (declarations and all), on one line."""
+    kind: str
+    header: BatchHeader
+    """The header as read from the first range; later ranges take it as known."""
+
+    @property
+    def first(self) -> bool:
+        return self.index == 0
+
+
+@attrs.frozen
+class ChunkResult:
+    """What one range gave: its documents (numbered from 1 within the range) and file errors."""
+
+    chunk: Chunk
+    results: tuple[DocumentResult, ...]
+    file_errors: tuple[Issue, ...]
+    header: BatchHeader
+
+    @property
+    def sound(self) -> bool:
+        """False when the range did not parse: the cut (or the file) is not what it seemed."""
+        return not any(e.code in (ErrorCode.INVALID_XML.value, ErrorCode.UNREADABLE.value) for e in self.file_errors)
+
+
+def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
+    """Cut a batch file into at most ``n`` ranges at document boundaries, or [] when it cannot be cut.
+
+    It reads only the prolog, the header and the bytes around each cut.
+    """
+    path = Path(source)
+    kind = batch_kind(path)
+    if kind is None or n < 2:
+        return []
+    header = _header(path, kind)
+    if header is None:
+        return []
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        span = _root_start(data, _ROOTS[kind].encode())
+        if span is None:
+            return []
+        body_start, wrapper = span
+        body_end = _root_end(data, _ROOTS[kind].encode())
+        if body_end is None or body_end <= body_start:
+            return []
+        patterns = _patterns(wrapper, kind)
+        if not patterns:
+            return []
+        cuts = [body_start]
+        size = body_end - body_start
+        for k in range(1, n):
+            found = _next_candidate(data, patterns, max(body_start + size * k // n, cuts[-1] + 1), body_end)
+            if found is not None and found > cuts[-1]:
+                cuts.append(found)
+        cuts.append(body_end)
+        chunks = []
+        line = 1 + _count_lines(data, 0, body_start)
+        for i in range(len(cuts) - 1):
+            chunks.append(Chunk(str(path), i, cuts[i], cuts[i + 1], line, wrapper, kind, header))
+            line += _count_lines(data, cuts[i], cuts[i + 1])
+    return chunks if len(chunks) > 1 else []
+
+
+def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
+                   explain: bool = False) -> ChunkResult:
+    """Validate one range as if it stood alone in its batch; lines are those of the file."""
+    from .validate import BatchValidation  # validate imports this module
+
+    stream = cast(IO[bytes], _RangeStream(chunk))
+    continuation = None if chunk.first else chunk.header
+    with BatchValidation(stream, profile=profile, schema_dir=schema_dir, explain=explain, name=chunk.source,
+                         keep=True, kind=chunk.kind, continuation=continuation) as validation:
+        for _ in validation:
+            pass
+    shift = chunk.line - 1
+    results = tuple(validation.results)  # lines relative to the range: ``placed`` shifts them
+    errors = tuple(_shift_issue(e, shift) for e in validation.file_errors)
+    header = attrs.evolve(validation.header, line=(validation.header.line or 1) + shift) if chunk.first \
+        else chunk.header
+    return ChunkResult(chunk, results, errors, header)
+
+
+def merge_chunks(parts: Sequence[ChunkResult], *, profile: str = "strict",
+                 schema_dir: str | os.PathLike[str] | None = None) -> BatchResult | None:
+    """One ``BatchResult`` from the ranges of one file, in order; None if a range did not parse."""
+    if not parts or not all(p.sound for p in parts):
+        return None
+    results: list[DocumentResult] = []
+    errors: list[Issue] = []
+    for part in sorted(parts, key=lambda p: p.chunk.index):
+        results.extend(placed(part, len(results)))
+        errors.extend(part.file_errors)
+    first = parts[0]
+    header = first.header
+    if first.chunk.kind == "response":
+        errors.extend(file_rules(profile, header.file_status_code, len(results), header.line))
+    kind_of_document = "ApplicationResponse" if first.chunk.kind == "response" else "Invoice"
+    files = document_schema(kind_of_document, profile, schema_dir).files
+    return BatchResult(header, tuple(results), tuple(errors), profile, schema_info(files), first.chunk.source)
+
+
+def _validate_chunk_job(job: tuple[Chunk, str, str | None, bool]) -> ChunkResult:
+    chunk, profile, schema_dir, explain = job
+    return validate_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain)
+
+
+class ChunkedValidation:
+    """Validation of a batch file range by range, in this process or in ``jobs`` worker processes.
+
+    It has the interface of ``BatchValidation`` (``header``, iteration, ``file_errors``, counts,
+    ``result()``). Results come in source order with their indices and lines in the file. When a
+    range does not parse, it finishes with the one-pass reader, so the results are the same.
+    """
+
+    def __init__(self, source: str | os.PathLike[str], chunks: list[Chunk], *, jobs: int = 1,
+                 profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
+                 explain: bool = False, keep: bool = False) -> None:
+        self.source = str(source)
+        self.profile = profile
+        self._chunks = chunks
+        self._jobs = jobs
+        self._schema_dir = schema_dir
+        self._explain = explain
+        self._keep = keep
+        self.kind = chunks[0].kind
+        self.header = chunks[0].header
+        self.results: list[DocumentResult] = []
+        self.file_errors: list[Issue] = []
+        self.accepted_count = 0
+        self.rejected_count = 0
+        documents = ("ApplicationResponse",) if self.kind == "response" else ("Invoice", "CreditNote")
+        compiled = [document_schema(d, profile, schema_dir) for d in documents]  # before any worker forks
+        self.schema = compiled[0]
+
+    def __enter__(self) -> ChunkedValidation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    @property
+    def source_name(self) -> str:
+        return self.source
+
+    @property
+    def total_count(self) -> int:
+        return self.accepted_count + self.rejected_count
+
+    def schema_info(self) -> dict[str, str]:
+        return schema_info(self.schema.files)
+
+    def header_dict(self) -> dict[str, object]:
+        return {"batch_id": self.header.request_file_name, "kind": self.kind, **self.header.to_dict(),
+                "profile": self.profile, "schema": self.schema_info(), "source": self.source}
+
+    def _parts(self) -> Iterator[ChunkResult]:
+        schema_dir = None if self._schema_dir is None else str(self._schema_dir)
+        jobs = [(c, self.profile, schema_dir, self._explain) for c in self._chunks]
+        if self._jobs <= 1:
+            yield from map(_validate_chunk_job, jobs)
+            return
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(max_workers=self._jobs, mp_context=multiprocessing.get_context(method)) as pool:
+            yield from pool.map(_validate_chunk_job, jobs)
+
+    def _count(self, result: DocumentResult) -> DocumentResult:
+        if result.accepted:
+            self.accepted_count += 1
+        else:
+            self.rejected_count += 1
+        if self._keep:
+            self.results.append(result)
+        return result
+
+    def __iter__(self) -> Iterator[DocumentResult]:
+        from .validate import BatchValidation  # validate imports this module
+
+        emitted = 0
+        for part in self._parts():
+            if not part.sound:
+                break
+            for result in placed(part, emitted):
+                emitted += 1
+                yield self._count(result)
+            self.file_errors.extend(part.file_errors)
+        else:
+            if self.kind == "response":
+                self.file_errors.extend(file_rules(self.profile, self.header.file_status_code, emitted,
+                                                   self.header.line))
+            return
+        # a range did not parse: the one-pass reader takes over where the ranges stopped
+        with BatchValidation(self.source, profile=self.profile, schema_dir=self._schema_dir, explain=self._explain,
+                             kind=self.kind) as validation:
+            for position, result in enumerate(validation, 1):
+                if position > emitted:
+                    yield self._count(result)
+        self.header = validation.header
+        self.file_errors = list(validation.file_errors)
+
+    def result(self) -> BatchResult:
+        return BatchResult(self.header, tuple(self.results), tuple(self.file_errors), self.profile,
+                           self.schema_info(), self.source)
+
+
+def chunked_validation(source: str | os.PathLike[str], *, jobs: int = 1, profile: str = "strict",
+                       schema_dir: str | os.PathLike[str] | None = None, explain: bool = False, keep: bool = False,
+                       chunk_bytes: int = CHUNK_TARGET) -> ChunkedValidation | None:
+    """A ``ChunkedValidation`` of a file, or None where it cannot be cut (use the one-pass reader)."""
+    size = os.path.getsize(source)
+    chunks = plan_chunks(source, max(jobs, math.ceil(size / chunk_bytes)))
+    if not chunks:
+        return None
+    return ChunkedValidation(source, chunks, jobs=jobs, profile=profile, schema_dir=schema_dir, explain=explain,
+                             keep=keep)
+
+
+# -- the byte-level pieces ----------------------------------------------------------------------
+
+
+class _RangeStream(io.RawIOBase):
+    """The root's start tag, the range's bytes, the root's end tag: a batch of its own."""
+
+    def __init__(self, chunk: Chunk) -> None:
+        self._handle: IO[bytes] = open(chunk.source, "rb")  # noqa: SIM115  # closed with the stream
+        self._handle.seek(chunk.start)
+        self._left = chunk.end - chunk.start
+        self._head = chunk.wrapper
+        self._tail = f"</{_ROOTS[chunk.kind]}>".encode()
+        self.name = chunk.source
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            out, self._head = self._head, b""
+            return out
+        if self._left > 0:
+            data = self._handle.read(min(self._left, size if size > 0 else self._left))
+            self._left -= len(data)
+            if data:
+                return data
+            self._left = 0
+        out, self._tail = self._tail, b""
+        return out
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+def _header(path: Path, kind: str) -> BatchHeader | None:
+    """The header, if it is sound and complete before the first document."""
+    reader_class = RequestBatchReader if kind == "request" else BatchReader
+    with reader_class(path) as reader:
+        header = reader.header
+        if reader.errors or header.request_file_name is None:
+            return None
+    return header
+
+
+def _root_start(data: mmap.mmap, root: bytes) -> tuple[int, bytes] | None:
+    """Offset just after the root's start tag, and that tag on one line; None for odd prologs."""
+    pos = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    while True:
+        while pos < len(data) and data[pos:pos + 1] in b" \t\r\n":
+            pos += 1
+        if data[pos:pos + 2] == b"<?":
+            end = data.find(b"?>", pos)
+            pos = end + 2
+        elif data[pos:pos + 4] == b"<!--":
+            end = data.find(b"-->", pos)
+            pos = end + 3
+        else:
+            break
+        if end < 0:
+            return None
+    name_end = pos + 1 + len(root)
+    if data[pos:name_end] != b"<" + root or data[name_end:name_end + 1] not in b" \t\r\n>":
+        return None  # a DOCTYPE, another encoding or another root: leave it to the one-pass reader
+    quote = None
+    for i in range(name_end, min(len(data), name_end + 1_000_000)):
+        byte = data[i:i + 1]
+        if quote:
+            if byte == quote:
+                quote = None
+        elif byte in b"\"'":
+            quote = byte
+        elif byte == b">":
+            if data[i - 1:i] == b"/":
+                return None  # an empty root: nothing to cut
+            tag = bytes(data[pos:i + 1])
+            return i + 1, tag.replace(b"\r", b" ").replace(b"\n", b" ")
+    return None
+
+
+def _root_end(data: mmap.mmap, root: bytes) -> int | None:
+    found = data.rfind(b"</" + root)
+    if found < 0 or data[found + 2 + len(root):].strip() != b">":
+        return None
+    return found
+
+
+def _patterns(wrapper: bytes, kind: str) -> list[bytes]:
+    """The start tags of documents as the root's declarations spell them."""
+    try:
+        root = etree.fromstring(wrapper + b"</" + wrapper[1:].split()[0].rstrip(b">") + b">",
+                                etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError:
+        return []
+    patterns = []
+    for namespace, local in _DOCUMENTS[kind]:
+        for prefix, uri in root.nsmap.items():
+            if uri == namespace:
+                patterns.append(b"<" + (prefix.encode() + b":" if prefix else b"") + local.encode())
+    return patterns
+
+
+def _next_candidate(data: mmap.mmap, patterns: list[bytes], start: int, end: int) -> int | None:
+    best: int | None = None
+    for pattern in patterns:
+        pos = start
+        while True:
+            found = data.find(pattern, pos, end)
+            if found < 0:
+                break
+            if data[found + len(pattern):found + len(pattern) + 1] in (b" ", b"\t", b"\r", b"\n", b">", b"/"):
+                best = found if best is None else min(best, found)
+                break
+            pos = found + 1
+    return best
+
+
+def _count_lines(data: mmap.mmap, start: int, end: int) -> int:
+    count, step = 0, 1 << 24
+    for pos in range(start, end, step):
+        count += data[pos:min(end, pos + step)].count(b"\n")
+    return count
+
+
+def _shift_issue(issue: Issue, lines: int) -> Issue:
+    return attrs.evolve(issue, line=issue.line + lines) if issue.line is not None and lines else issue
+
+
+def placed(part: ChunkResult, before: int) -> Iterator[DocumentResult]:
+    """A range's results with their index in the file (after ``before`` documents) and file lines."""
+    lines = part.chunk.line - 1
+    for result in part.results:
+        index = result.index + before
+        yield attrs.evolve(
+            result, index=index, line=None if result.line is None else result.line + lines,
+            id=f"#{index}" if result.id == f"#{result.index}" else result.id,
+            issues=tuple(_shift_issue(i, lines) for i in result.issues) if result.issues else ())
