@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import math
-import mmap
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
@@ -80,7 +79,8 @@ class ChunkResult:
 def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
     """Cut a batch file into at most ``n`` ranges at document boundaries, or [] when it cannot be cut.
 
-    It reads only the prolog, the header and the bytes around each cut.
+    It reads the prolog, the header, the end of the file and a little at each cut, then counts
+    lines in one sequential pass; nothing of the file stays in memory.
     """
     path = Path(source)
     kind = batch_kind(path)
@@ -89,29 +89,27 @@ def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
     header = _header(path, kind)
     if header is None:
         return []
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        span = _root_start(data, _ROOTS[kind].encode())
-        if span is None:
+    root = _ROOTS[kind].encode()
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        span = _root_start(handle.read(_BLOCK), root)
+        body_end = _root_end(handle, size, root)
+        if span is None or body_end is None or body_end <= span[0]:
             return []
         body_start, wrapper = span
-        body_end = _root_end(data, _ROOTS[kind].encode())
-        if body_end is None or body_end <= body_start:
-            return []
         patterns = _patterns(wrapper, kind)
         if not patterns:
             return []
         cuts = [body_start]
-        size = body_end - body_start
         for k in range(1, n):
-            found = _next_candidate(data, patterns, max(body_start + size * k // n, cuts[-1] + 1), body_end)
+            target = max(body_start + (body_end - body_start) * k // n, cuts[-1] + 1)
+            found = _next_candidate(handle, patterns, target, body_end)
             if found is not None and found > cuts[-1]:
                 cuts.append(found)
         cuts.append(body_end)
-        chunks = []
-        line = 1 + _count_lines(data, 0, body_start)
-        for i in range(len(cuts) - 1):
-            chunks.append(Chunk(str(path), i, cuts[i], cuts[i + 1], line, wrapper, kind, header))
-            line += _count_lines(data, cuts[i], cuts[i + 1])
+        lines = _lines_at(handle, cuts)
+    chunks = [Chunk(str(path), i, cuts[i], cuts[i + 1], lines[i], wrapper, kind, header)
+              for i in range(len(cuts) - 1)]
     return chunks if len(chunks) > 1 else []
 
 
@@ -313,46 +311,51 @@ def _header(path: Path, kind: str) -> BatchHeader | None:
     return header
 
 
-def _root_start(data: mmap.mmap, root: bytes) -> tuple[int, bytes] | None:
+_BLOCK = 1 << 20
+
+
+def _root_start(head: bytes, root: bytes) -> tuple[int, bytes] | None:
     """Offset just after the root's start tag, and that tag on one line; None for odd prologs."""
-    pos = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    pos = 3 if head[:3] == b"\xef\xbb\xbf" else 0
     while True:
-        while pos < len(data) and data[pos:pos + 1] in b" \t\r\n":
+        while pos < len(head) and head[pos:pos + 1] in b" \t\r\n":
             pos += 1
-        if data[pos:pos + 2] == b"<?":
-            end = data.find(b"?>", pos)
+        if head[pos:pos + 2] == b"<?":
+            end = head.find(b"?>", pos)
             pos = end + 2
-        elif data[pos:pos + 4] == b"<!--":
-            end = data.find(b"-->", pos)
+        elif head[pos:pos + 4] == b"<!--":
+            end = head.find(b"-->", pos)
             pos = end + 3
         else:
             break
         if end < 0:
             return None
     name_end = pos + 1 + len(root)
-    if data[pos:name_end] != b"<" + root or data[name_end:name_end + 1] not in b" \t\r\n>":
+    if head[pos:name_end] != b"<" + root or head[name_end:name_end + 1] not in (b" ", b"\t", b"\r", b"\n", b">"):
         return None  # a DOCTYPE, another encoding or another root: leave it to the one-pass reader
     quote = None
-    for i in range(name_end, min(len(data), name_end + 1_000_000)):
-        byte = data[i:i + 1]
+    for i in range(name_end, len(head)):
+        byte = head[i:i + 1]
         if quote:
             if byte == quote:
                 quote = None
-        elif byte in b"\"'":
+        elif byte in (b'"', b"'"):
             quote = byte
         elif byte == b">":
-            if data[i - 1:i] == b"/":
+            if head[i - 1:i] == b"/":
                 return None  # an empty root: nothing to cut
-            tag = bytes(data[pos:i + 1])
-            return i + 1, tag.replace(b"\r", b" ").replace(b"\n", b" ")
+            return i + 1, head[pos:i + 1].replace(b"\r", b" ").replace(b"\n", b" ")
     return None
 
 
-def _root_end(data: mmap.mmap, root: bytes) -> int | None:
-    found = data.rfind(b"</" + root)
-    if found < 0 or data[found + 2 + len(root):].strip() != b">":
+def _root_end(handle: IO[bytes], size: int, root: bytes) -> int | None:
+    start = max(0, size - 65536)
+    handle.seek(start)
+    tail = handle.read()
+    found = tail.rfind(b"</" + root)
+    if found < 0 or tail[found + 2 + len(root):].strip() != b">":
         return None
-    return found
+    return start + found
 
 
 def _patterns(wrapper: bytes, kind: str) -> list[bytes]:
@@ -370,26 +373,41 @@ def _patterns(wrapper: bytes, kind: str) -> list[bytes]:
     return patterns
 
 
-def _next_candidate(data: mmap.mmap, patterns: list[bytes], start: int, end: int) -> int | None:
-    best: int | None = None
-    for pattern in patterns:
-        pos = start
-        while True:
-            found = data.find(pattern, pos, end)
-            if found < 0:
-                break
-            if data[found + len(pattern):found + len(pattern) + 1] in (b" ", b"\t", b"\r", b"\n", b">", b"/"):
-                best = found if best is None else min(best, found)
-                break
-            pos = found + 1
-    return best
+def _next_candidate(handle: IO[bytes], patterns: list[bytes], start: int, end: int) -> int | None:
+    """The first document start tag at or after ``start`` (a candidate cut, still to be proven)."""
+    overlap = max(len(p) for p in patterns)
+    position = start
+    while position < end:
+        handle.seek(position)
+        block = handle.read(min(_BLOCK, end - position) + overlap + 1)
+        best = None
+        for pattern in patterns:
+            found = block.find(pattern)
+            while found >= 0:
+                follower = block[found + len(pattern):found + len(pattern) + 1]
+                if follower in (b" ", b"\t", b"\r", b"\n", b">", b"/"):
+                    best = found if best is None else min(best, found)
+                    break
+                found = block.find(pattern, found + 1)
+        if best is not None and position + best < end:
+            return position + best
+        position += _BLOCK
+    return None
 
 
-def _count_lines(data: mmap.mmap, start: int, end: int) -> int:
-    count, step = 0, 1 << 24
-    for pos in range(start, end, step):
-        count += data[pos:min(end, pos + step)].count(b"\n")
-    return count
+def _lines_at(handle: IO[bytes], offsets: list[int]) -> list[int]:
+    """The line number at each offset (ascending), counting newlines in one pass."""
+    handle.seek(0)
+    lines, position, line = [], 0, 1
+    for offset in offsets[:-1]:
+        while position < offset:
+            block = handle.read(min(_BLOCK, offset - position))
+            if not block:
+                break
+            line += block.count(b"\n")
+            position += len(block)
+        lines.append(line)
+    return lines
 
 
 def _shift_issue(issue: Issue, lines: int) -> Issue:
@@ -399,9 +417,9 @@ def _shift_issue(issue: Issue, lines: int) -> Issue:
 def placed(part: ChunkResult, before: int) -> Iterator[DocumentResult]:
     """A range's results with their index in the file (after ``before`` documents) and file lines."""
     lines = part.chunk.line - 1
-    for result in part.results:
-        index = result.index + before
-        yield attrs.evolve(
-            result, index=index, line=None if result.line is None else result.line + lines,
-            id=f"#{index}" if result.id == f"#{result.index}" else result.id,
-            issues=tuple(_shift_issue(i, lines) for i in result.issues) if result.issues else ())
+    for r in part.results:
+        index = r.index + before
+        yield DocumentResult(index, f"#{index}" if r.id == f"#{r.index}" else r.id, r.status, r.uuid,
+                             None if r.line is None else r.line + lines,
+                             tuple(_shift_issue(i, lines) for i in r.issues) if r.issues else (), r.response,
+                             r.element)

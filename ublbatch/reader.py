@@ -18,7 +18,7 @@ from typing import IO, ClassVar, Union
 import attrs
 from lxml import etree
 
-from .codes import ErrorCode
+from .codes import ErrorCode, StatusReasonCode
 from .errors import SourceError
 from .model import ApplicationResponse
 from .names import (
@@ -59,8 +59,11 @@ _ID = f"{{{CBC}}}ID"
 _UUID = f"{{{CBC}}}UUID"
 _STATUSES = f"{{{CAC}}}DocumentResponse/{{{CAC}}}Response/{{{CAC}}}Status"
 _REASON_CODE = f"{{{CBC}}}StatusReasonCode"
+_DOCUMENT_RESPONSE = f"{{{CAC}}}DocumentResponse"
 _REASON = f"{{{CBC}}}StatusReason"
 _VALID_FILE_STATUS = ("S", "E", "D")
+_SEVERITY: dict[str | None, int] = {
+    code.value: {"delivered": 0, "pending": 1, "failed": 2}[code.outcome.value] for code in StatusReasonCode}
 
 
 @attrs.frozen
@@ -101,14 +104,25 @@ class Document:
         """The status reason code that decides delivery: the first one with the worst outcome."""
         if self.kind != "ApplicationResponse":
             return None
-        found = [
-            ResponseStatus(_text(status.find(_REASON_CODE)), _text(status.find(_REASON)))
-            for status in self.element.iterfind(_STATUSES)
-        ]
-        if not found:
-            return None
-        severity = {"failed": 2, "pending": 1, "delivered": 0}
-        return max(found, key=lambda s: severity[s.outcome.value])
+        worst: etree._Element | None = None
+        worst_rank = -1
+        for code in self.element.iter(_REASON_CODE):  # C-level walk; keep the document-level statuses
+            status = code.getparent()
+            response = status.getparent() if status is not None else None
+            holder = response.getparent() if response is not None else None
+            if holder is None or holder.tag != _DOCUMENT_RESPONSE or holder.getparent() is not self.element:
+                continue
+            text = code.text
+            rank = _SEVERITY.get(text.strip() if text else None, 2)  # unknown or missing: failed
+            if rank > worst_rank:
+                worst, worst_rank = status, rank
+                if rank == 2:
+                    break
+        if worst is None:
+            if self.element.find(_STATUSES) is None:
+                return None
+            return ResponseStatus(None, _text(self.element.find(f"{_STATUSES}/{_REASON}")))
+        return ResponseStatus(_text(worst.find(_REASON_CODE)), _text(worst.find(_REASON)))
 
     def model(self) -> ApplicationResponse:
         """The typed model of this document, built on demand (the raw path never pays for it)."""

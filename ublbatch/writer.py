@@ -88,6 +88,8 @@ def to_element(document: DocumentInput, *, owned: bool = False) -> etree._Elemen
         if source.getroottree().docinfo.doctype:
             raise BatchWriteError("a document with a DOCTYPE is refused")
     elif isinstance(document, etree._Element):
+        if document.tag == APPLICATION_RESPONSE and document.nsmap == NSMAP:
+            return document if owned else copy.deepcopy(document)  # already in the fixed prefixes
         source = document if owned else copy.deepcopy(document)
     else:
         raise TypeError(f"cannot write a {type(document).__name__}: give an ApplicationResponse, an lxml "

@@ -1,0 +1,105 @@
+"""Stream a realistic ApplicationResponseBatch of any size to disk (seeded, with a share of invalid documents).
+
+    python bench/generate.py OUT.xml --documents 100000 [--invalid 0.01] [--seed 7]
+    python bench/generate.py OUT.xml --megabytes 200
+
+Documents vary between about 1 and 3 KB: notes, several statuses, document references with
+attachments, Google's status reason codes. Invalid ones carry one of: a bad date, an unknown
+element, a missing cbc:ID, a bad time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+NAMESPACES = (
+    'xmlns:ar="urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2" '
+    'xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" '
+    'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2" '
+    'xmlns:ext="urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"'
+)
+CODES = ["NON", "NON", "NON", "PEN", "REF", "SVE", "CER", "TER", "OTH", "COM", "REJ"]
+WORDS = ("invoice tax authority registered buyer seller reference pending accepted rejected address postal "
+         "code amount currency line item vendor Google cloud services period month").split()
+
+
+def sentence(rng: random.Random, low: int, high: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize()
+
+
+def document(rng: random.Random, i: int, invalid: bool) -> str:
+    uuid = f"GVR-{i // 100000:04d}-2024-{i:08d}"
+    damage = rng.choice(["date", "element", "id", "time"]) if invalid else None
+    parts = ["  <ar:ApplicationResponse>", "    <cbc:UBLVersionID>2.4</cbc:UBLVersionID>"]
+    if damage != "id":
+        parts.append(f"    <cbc:ID>AR-{i:09d}</cbc:ID>")
+    parts.append(f"    <cbc:UUID>{uuid}</cbc:UUID>")
+    parts.append(f"    <cbc:IssueDate>{'2024-13-01' if damage == 'date' else '2024-%02d-%02d' % (rng.randint(1, 12), rng.randint(1, 28))}</cbc:IssueDate>")
+    parts.append(f"    <cbc:IssueTime>{'25:61:00' if damage == 'time' else '%02d:%02d:%02d+05:30' % (rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))}</cbc:IssueTime>")
+    if damage == "element":
+        parts.append("    <cbc:Unknown>unexpected</cbc:Unknown>")
+    for _ in range(rng.randint(0, 3)):
+        parts.append(f"    <cbc:Note>{escape(sentence(rng, 5, 25))}</cbc:Note>")
+    parts.append("    <cac:SenderParty><cac:PartyName><cbc:Name>Acme E-Invoicing Services</cbc:Name></cac:PartyName></cac:SenderParty>")
+    parts.append("    <cac:ReceiverParty><cac:PartyName><cbc:Name>Google</cbc:Name></cac:PartyName></cac:ReceiverParty>")
+    for _ in range(rng.randint(1, 2)):
+        parts.append("    <cac:DocumentResponse>")
+        parts.append("      <cac:Response>")
+        parts.append(f"        <cbc:ReferenceID schemeID=\"IRN\">{rng.getrandbits(128):032x}</cbc:ReferenceID>")
+        for _ in range(rng.randint(1, 3)):
+            parts.append(f"        <cac:Status><cbc:StatusReasonCode>{rng.choice(CODES)}</cbc:StatusReasonCode>"
+                         f"<cbc:StatusReason>{escape(sentence(rng, 3, 12))}</cbc:StatusReason></cac:Status>")
+        parts.append("      </cac:Response>")
+        parts.append("      <cac:DocumentReference>")
+        parts.append(f"        <cbc:ID schemeID=\"GoogleInvoiceNumber\">{4500000000 + i}</cbc:ID>")
+        parts.append("        <cbc:IssueDate>2024-01-15</cbc:IssueDate>")
+        parts.append(f"        <cbc:DocumentTypeCode>{rng.choice(['380', '381'])}</cbc:DocumentTypeCode>")
+        parts.append("        <cbc:DocumentType>Invoice</cbc:DocumentType>")
+        if rng.random() < 0.6:
+            parts.append(f"        <cac:Attachment><cac:ExternalReference><cbc:URI>https://vendor.example/inv/{i}.pdf"
+                         f"</cbc:URI><cbc:FormatCode>PDF</cbc:FormatCode><cbc:FileName>{i}.pdf</cbc:FileName>"
+                         "</cac:ExternalReference></cac:Attachment>")
+        parts.append("      </cac:DocumentReference>")
+        parts.append("    </cac:DocumentResponse>")
+    parts.append("  </ar:ApplicationResponse>")
+    return "\n".join(parts) + "\n"
+
+
+def generate(path: Path, *, documents: int | None = None, megabytes: float | None = None, invalid: float = 0.01,
+             seed: int = 7) -> int:
+    """Write the batch; returns the number of documents."""
+    rng = random.Random(seed)
+    limit = None if megabytes is None else int(megabytes * 1024 * 1024)
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<ApplicationResponseBatch {NAMESPACES}>\n'
+                  "  <RequestFileName>InvoiceRequest_20240115_TKBENCH01</RequestFileName>\n"
+                  "  <FileStatus>\n    <StatusCode>S</StatusCode>\n"
+                  "    <StatusDescription>File processed successfully</StatusDescription>\n  </FileStatus>\n")
+        while (documents is None or count < documents) and (limit is None or out.tell() < limit):
+            out.write(document(rng, count, rng.random() < invalid))
+            count += 1
+        out.write("</ApplicationResponseBatch>\n")
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--documents", type=int)
+    parser.add_argument("--megabytes", type=float)
+    parser.add_argument("--invalid", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if args.documents is None and args.megabytes is None:
+        args.documents = 1000
+    count = generate(args.out, documents=args.documents, megabytes=args.megabytes, invalid=args.invalid,
+                     seed=args.seed)
+    print(f"{args.out}: {count} documents, {args.out.stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
