@@ -37,14 +37,17 @@ def document(rng: random.Random, i: int, invalid: bool) -> str:
     if damage != "id":
         parts.append(f"    <cbc:ID>AR-{i:09d}</cbc:ID>")
     parts.append(f"    <cbc:UUID>{uuid}</cbc:UUID>")
-    parts.append(f"    <cbc:IssueDate>{'2024-13-01' if damage == 'date' else '2024-%02d-%02d' % (rng.randint(1, 12), rng.randint(1, 28))}</cbc:IssueDate>")
-    parts.append(f"    <cbc:IssueTime>{'25:61:00' if damage == 'time' else '%02d:%02d:%02d+05:30' % (rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))}</cbc:IssueTime>")
+    day = "2024-13-01" if damage == "date" else f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    clock = ("25:61:00" if damage == "time"
+             else f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}+05:30")
+    parts.append(f"    <cbc:IssueDate>{day}</cbc:IssueDate>")
+    parts.append(f"    <cbc:IssueTime>{clock}</cbc:IssueTime>")
     if damage == "element":
         parts.append("    <cbc:Unknown>unexpected</cbc:Unknown>")
     for _ in range(rng.randint(0, 3)):
         parts.append(f"    <cbc:Note>{escape(sentence(rng, 5, 25))}</cbc:Note>")
-    parts.append("    <cac:SenderParty><cac:PartyName><cbc:Name>Acme E-Invoicing Services</cbc:Name></cac:PartyName></cac:SenderParty>")
-    parts.append("    <cac:ReceiverParty><cac:PartyName><cbc:Name>Google</cbc:Name></cac:PartyName></cac:ReceiverParty>")
+    for party, name in (("SenderParty", "Acme E-Invoicing Services"), ("ReceiverParty", "Google")):
+        parts.append(f"    <cac:{party}><cac:PartyName><cbc:Name>{name}</cbc:Name></cac:PartyName></cac:{party}>")
     for _ in range(rng.randint(1, 2)):
         parts.append("    <cac:DocumentResponse>")
         parts.append("      <cac:Response>")

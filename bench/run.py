@@ -191,8 +191,9 @@ OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 
 def child(name: str, path: str, jobs: int) -> None:
-    import ublbatch  # noqa: F401  # imports are not what is measured
     from lxml import etree  # noqa: F401
+
+    import ublbatch  # noqa: F401  # imports are not what is measured
 
     _start_clock()
     count = OPS[name](path, jobs)
