@@ -22,8 +22,11 @@ NAMESPACES = (
     'xmlns:ext="urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2"'
 )
 CODES = ["NON", "NON", "NON", "PEN", "REF", "SVE", "CER", "TER", "OTH", "COM", "REJ"]
-WORDS = ("invoice tax authority registered buyer seller reference pending accepted rejected address postal "
-         "code amount currency line item vendor Google cloud services period month").split()
+WORDS = [
+    "invoice", "tax", "authority", "registered", "buyer", "seller", "reference", "pending", "accepted", "rejected",
+    "address", "postal", "code", "amount", "currency", "line", "item", "vendor", "Google", "cloud", "services",
+    "period", "month",
+]
 
 
 def sentence(rng: random.Random, low: int, high: int) -> str:
