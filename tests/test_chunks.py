@@ -74,16 +74,21 @@ def test_false_candidates_in_comments_and_cdata_are_not_cuts(tmp_path: Path) -> 
                for r in result.results)
 
 
-def test_broken_file_falls_back_with_the_same_results(big: Path, tmp_path: Path) -> None:
+def test_a_broken_document_loses_nothing_around_it(big: Path, tmp_path: Path) -> None:
     data = big.read_bytes()
     cut = data.index(b"<cbc:Note>", len(data) // 2)
     broken = tmp_path / "broken.xml"
     broken.write_bytes(data[:cut] + b"<cbc:Note>a < b</cbc:Note>" + data[cut + 10:])
-    reference = one_pass(broken)
+    whole = one_pass(big)
+    before = data[:cut].count(b"<ar:ApplicationResponse>")  # the broken document is number `before`
     for jobs in (1, 2):
         result = ublbatch.validate_batch(broken, jobs=jobs)
-        assert [r.id for r in result.results] == [r.id for r in reference.results]
-        assert [e.rule for e in result.file_errors] == ["xml:not-well-formed"]
+        assert [r.id for r in result.results] == [r.id for r in whole.results]
+        bad = result.results[before - 1]
+        assert bad.status == "rejected" and bad.error is not None and bad.error.code == "INVALID_XML"
+        others = [r for i, r in enumerate(result.results) if i != before - 1]
+        assert [r.status for r in others] == [r.status for i, r in enumerate(whole.results) if i != before - 1]
+        assert result.file_errors == ()
 
 
 def test_files_that_cannot_be_cut(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import io
 import math
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -28,8 +29,8 @@ from lxml import etree
 from .codes import ErrorCode
 from .names import AR, BATCH_ROOT, CN, INV, REQUEST_BATCH_ROOT
 from .profiles import file_rules
-from .reader import BatchReader, RequestBatchReader, batch_kind
-from .results import BatchHeader, BatchResult, DocumentResult, Issue
+from .reader import BatchReader, RequestBatchReader, batch_kind, count_mismatch
+from .results import REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import document_schema, schema_info
 
 CHUNK_TARGET = 2 * 1024 * 1024
@@ -69,11 +70,14 @@ class ChunkResult:
     results: tuple[DocumentResult, ...]
     file_errors: tuple[Issue, ...]
     header: BatchHeader
+    recovered: bool = False
+    """Taken apart document by document (``recover_chunk``)."""
 
     @property
     def sound(self) -> bool:
         """False when the range did not parse: the cut (or the file) is not what it seemed."""
-        return not any(e.code in (ErrorCode.INVALID_XML.value, ErrorCode.UNREADABLE.value) for e in self.file_errors)
+        unreadable = (ErrorCode.INVALID_XML.value, ErrorCode.UNREADABLE.value)
+        return self.recovered or not any(e.code in unreadable for e in self.file_errors)
 
 
 def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
@@ -84,7 +88,7 @@ def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
     """
     path = Path(source)
     kind = batch_kind(path)
-    if kind is None or n < 2:
+    if kind is None or n < 1:
         return []
     header = _header(path, kind)
     if header is None:
@@ -110,7 +114,7 @@ def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
         lines = _lines_at(handle, cuts)
     chunks = [Chunk(str(path), i, cuts[i], cuts[i + 1], lines[i], wrapper, kind, header)
               for i in range(len(cuts) - 1)]
-    return chunks if len(chunks) > 1 else []
+    return chunks
 
 
 def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
@@ -121,15 +125,12 @@ def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | o
     stream = cast(IO[bytes], _RangeStream(chunk))
     continuation = None if chunk.first else chunk.header
     with BatchValidation(stream, profile=profile, schema_dir=schema_dir, explain=explain, name=chunk.source,
-                         keep=True, kind=chunk.kind, continuation=continuation) as validation:
+                         keep=True, kind=chunk.kind, continuation=continuation, line_offset=chunk.line - 1,
+                         partial=True) as validation:
         for _ in validation:
             pass
-    shift = chunk.line - 1
-    results = tuple(validation.results)  # lines relative to the range: ``placed`` shifts them
-    errors = tuple(_shift_issue(e, shift) for e in validation.file_errors)
-    header = attrs.evolve(validation.header, line=(validation.header.line or 1) + shift) if chunk.first \
-        else chunk.header
-    return ChunkResult(chunk, results, errors, header)
+    header = validation.header if chunk.first else chunk.header
+    return ChunkResult(chunk, tuple(validation.results), tuple(validation.file_errors), header)
 
 
 def merge_chunks(parts: Sequence[ChunkResult], *, profile: str = "strict",
@@ -144,8 +145,7 @@ def merge_chunks(parts: Sequence[ChunkResult], *, profile: str = "strict",
         errors.extend(part.file_errors)
     first = parts[0]
     header = first.header
-    if first.chunk.kind == "response":
-        errors.extend(file_rules(profile, header.file_status_code, len(results), header.line))
+    errors.extend(whole_file_errors(first.chunk.kind, profile, header, len(results), first.chunk.source))
     kind_of_document = "ApplicationResponse" if first.chunk.kind == "response" else "Invoice"
     files = document_schema(kind_of_document, profile, schema_dir).files
     return BatchResult(header, tuple(results), tuple(errors), profile, schema_info(files), first.chunk.source)
@@ -225,33 +225,105 @@ class ChunkedValidation:
         return result
 
     def __iter__(self) -> Iterator[DocumentResult]:
-        from .validate import BatchValidation  # validate imports this module
 
         emitted = 0
         for part in self._parts():
-            if not part.sound:
-                break
+            if not part.sound:  # a document breaks the XML: take the range apart, document by document
+                part = recover_chunk(part.chunk, profile=self.profile, schema_dir=self._schema_dir,
+                                     explain=self._explain)
+            if part.chunk.first:
+                self.header = part.header
             for result in placed(part, emitted):
                 emitted += 1
                 yield self._count(result)
             self.file_errors.extend(part.file_errors)
-        else:
-            if self.kind == "response":
-                self.file_errors.extend(file_rules(self.profile, self.header.file_status_code, emitted,
-                                                   self.header.line))
-            return
-        # a range did not parse: the one-pass reader takes over where the ranges stopped
-        with BatchValidation(self.source, profile=self.profile, schema_dir=self._schema_dir, explain=self._explain,
-                             kind=self.kind) as validation:
-            for position, result in enumerate(validation, 1):
-                if position > emitted:
-                    yield self._count(result)
-        self.header = validation.header
-        self.file_errors = list(validation.file_errors)
+        self.file_errors.extend(whole_file_errors(self.kind, self.profile, self.header, emitted, self.source))
 
     def result(self) -> BatchResult:
         return BatchResult(self.header, tuple(self.results), tuple(self.file_errors), self.profile,
                            self.schema_info(), self.source)
+
+
+def whole_file_errors(kind: str, profile: str, header: BatchHeader, count: int, name: str) -> list[Issue]:
+    """The checks that need every range: the profile's file rules, a request's documentCount."""
+    if kind == "response":
+        return file_rules(profile, header.file_status_code, count, header.line)
+    mismatch = count_mismatch(header, count, name)
+    return [mismatch] if mismatch is not None else []
+
+
+def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
+                  explain: bool = False) -> ChunkResult:
+    """A range that does not parse, validated document by document: nothing good is lost.
+
+    The range is cut at every candidate document start; each piece that parses gives its results,
+    a piece that does not is tried together with the next ones (a candidate inside a comment or
+    CDATA section is no boundary), and a piece that still does not parse becomes one rejected
+    document with ``INVALID_XML``, in its place.
+    """
+    patterns = _patterns(chunk.wrapper, chunk.kind)
+    with open(chunk.source, "rb") as handle:
+        cuts = [chunk.start]
+        while patterns:
+            found = _next_candidate(handle, patterns, cuts[-1] + 1, chunk.end)
+            if found is None:
+                break
+            cuts.append(found)
+        cuts.append(chunk.end)
+        lines = [line + chunk.line - 1 for line in _lines_between(handle, chunk.start, cuts)]
+        pieces = [attrs.evolve(chunk, index=chunk.index if i == 0 else max(chunk.index, 1), start=cuts[i],
+                               end=cuts[i + 1], line=lines[i]) for i in range(len(cuts) - 1)]
+        results: list[DocumentResult] = []
+        errors: list[Issue] = []
+        header = chunk.header
+        i = 0
+        while i < len(pieces):
+            attempt = None
+            for j in range(i, min(i + 3, len(pieces))):
+                joined = attrs.evolve(pieces[i], end=pieces[j].end)
+                attempt = validate_chunk(joined, profile=profile, schema_dir=schema_dir, explain=explain)
+                if attempt.sound:
+                    break
+            assert attempt is not None
+            if attempt.sound:
+                if attempt.chunk.first:
+                    header = attempt.header
+                results.extend(placed(attempt, len(results)))
+                errors.extend(attempt.file_errors)
+                i = j + 1
+                continue
+            broken = validate_chunk(pieces[i], profile=profile, schema_dir=schema_dir, explain=explain)
+            complete = [r for r in broken.results if r.element is not None]
+            results.extend(placed(broken, len(results)))
+            if complete:  # the document itself was whole: what broke is the text after it
+                errors.extend(e for e in broken.file_errors if e.code == ErrorCode.INVALID_XML.value)
+            else:
+                handle.seek(pieces[i].start)
+                results.append(_broken_result(pieces[i], handle.read(pieces[i].end - pieces[i].start),
+                                              broken, len(results) + 1))
+            i += 1
+    return ChunkResult(chunk, tuple(results), tuple(errors), header, recovered=True)
+
+
+_ID_TEXT = re.compile(rb"<(?:[\w.-]+:)?ID>\s*([^<]{1,200}?)\s*</")
+_UUID_TEXT = re.compile(rb"<(?:[\w.-]+:)?UUID>\s*([^<]{1,200}?)\s*</")
+_AGGREGATE = re.compile(rb"<(?:[\w.-]+:)?[A-Z]\w*(?:Party|Response|Reference)[\s>]")
+
+
+def _broken_result(piece: Chunk, data: bytes, attempt: ChunkResult, index: int) -> DocumentResult:
+    """A document that is not well-formed: rejected with INVALID_XML, named by what its text says."""
+    start = data.find(b"<")
+    head = data[: m.start()] if (m := _AGGREGATE.search(data, start + 1)) else data  # its own ID/UUID come first
+    found_id, found_uuid = _ID_TEXT.search(head), _UUID_TEXT.search(head)
+    uuid = found_uuid.group(1).decode("utf-8", "replace") if found_uuid else None
+    name = found_id.group(1).decode("utf-8", "replace") if found_id else uuid or f"#{index}"
+    error = next((e for e in attempt.file_errors if e.code == ErrorCode.INVALID_XML.value), None)
+    text = error.message.split(": the XML is not well-formed: ", 1)[-1] if error else "not well-formed"
+    line = piece.line + data[:max(start, 0)].count(b"\n")
+    tag = data[start + 1:].split(None, 1)[0].split(b">", 1)[0].decode("utf-8", "replace") if start >= 0 else "?"
+    issue = Issue(ErrorCode.INVALID_XML.value, f"The document is not well-formed XML: {text}",
+                  rule="xml:not-well-formed", line=error.line if error else line, engine="libxml2")
+    return DocumentResult(index, name, REJECTED, uuid, line, (issue,), None, tag)
 
 
 def chunked_validation(source: str | os.PathLike[str], *, jobs: int = 1, profile: str = "strict",
@@ -306,7 +378,9 @@ def _header(path: Path, kind: str) -> BatchHeader | None:
     reader_class = RequestBatchReader if kind == "request" else BatchReader
     with reader_class(path) as reader:
         header = reader.header
-        if reader.errors or header.request_file_name is None:
+        # a document that breaks the XML may already be in the first block: that is the ranges' business
+        problems = [e for e in reader.errors if e.code != ErrorCode.INVALID_XML.value or reader.document_count == 0]
+        if problems or header.request_file_name is None or (kind == "response" and header.file_status_code is None):
             return None
     return header
 
@@ -397,8 +471,13 @@ def _next_candidate(handle: IO[bytes], patterns: list[bytes], start: int, end: i
 
 def _lines_at(handle: IO[bytes], offsets: list[int]) -> list[int]:
     """The line number at each offset (ascending), counting newlines in one pass."""
-    handle.seek(0)
-    lines, position, line = [], 0, 1
+    return _lines_between(handle, 0, offsets)
+
+
+def _lines_between(handle: IO[bytes], start: int, offsets: list[int]) -> list[int]:
+    """Lines at each offset (ascending) counted from ``start`` (line 1 there)."""
+    handle.seek(start)
+    lines, position, line = [], start, 1
     for offset in offsets[:-1]:
         while position < offset:
             block = handle.read(min(_BLOCK, offset - position))
@@ -410,16 +489,9 @@ def _lines_at(handle: IO[bytes], offsets: list[int]) -> list[int]:
     return lines
 
 
-def _shift_issue(issue: Issue, lines: int) -> Issue:
-    return attrs.evolve(issue, line=issue.line + lines) if issue.line is not None and lines else issue
-
-
 def placed(part: ChunkResult, before: int) -> Iterator[DocumentResult]:
-    """A range's results with their index in the file (after ``before`` documents) and file lines."""
-    lines = part.chunk.line - 1
+    """A range's results (numbered from 1 within it) numbered in the file, after ``before`` documents."""
     for r in part.results:
         index = r.index + before
-        yield DocumentResult(index, f"#{index}" if r.id == f"#{r.index}" else r.id, r.status, r.uuid,
-                             None if r.line is None else r.line + lines,
-                             tuple(_shift_issue(i, lines) for i in r.issues) if r.issues else (), r.response,
-                             r.element)
+        yield DocumentResult(index, f"#{index}" if r.id == f"#{r.index}" else r.id, r.status, r.uuid, r.line,
+                             r.issues, r.response, r.element)

@@ -150,9 +150,13 @@ class BatchReader:
     """The documents this batch carries: Clark tag -> document kind (the schema to use)."""
 
     def __init__(self, source: Source, *, name: str | None = None, chunk_size: int = CHUNK_SIZE,
-                 continuation: BatchHeader | None = None) -> None:
+                 continuation: BatchHeader | None = None, line_offset: int = 0, partial: bool = False) -> None:
         self._stream, self.name, self._owned = _open(source, name)
         self._continuation = continuation
+        self._line_offset = line_offset
+        """Lines in ``source`` are this many lines after the file's (a range of a batch: ``chunks``)."""
+        self._partial = partial
+        """``source`` holds only some of the batch's documents: no whole-file checks."""
         """Set when ``source`` is a later byte range of a batch (see ``chunks``): the header is known."""
         self._chunk_size = chunk_size
         self.header = BatchHeader(None, None)
@@ -200,7 +204,10 @@ class BatchReader:
     # -- the parse -------------------------------------------------------------------------
 
     def _error(self, code: ErrorCode, rule: str, message: str, line: int | None) -> None:
-        self.errors.append(Issue(code.value, message, rule=rule, line=line, engine="ublbatch"))
+        self.errors.append(Issue(code.value, message, rule=rule, line=self._in_file(line), engine="ublbatch"))
+
+    def _in_file(self, line: int | None) -> int | None:
+        return line + self._line_offset if line else line
 
     def _run(self) -> Generator[Document | None, None, None]:
         """Documents as they complete; None once, when the header is known."""
@@ -284,16 +291,17 @@ class BatchReader:
                 return False
 
     def _check_root(self, root: etree._Element) -> bool:
+        at = f"{self.name}, line {self._in_file(root.sourceline)}"
         if root.getroottree().docinfo.doctype:
             self._error(ErrorCode.FORBIDDEN_DOCTYPE, "xml:doctype",
-                        f"{self.name}, line {root.sourceline}: the file has a DOCTYPE before its root element "
+                        f"{at}: the file has a DOCTYPE before its root element "
                         f"{prefixed(root.tag)}; ublbatch never processes DTDs or entities, so the file is "
                         "refused", root.sourceline)
             return False
         self.root_nsmap = dict(root.nsmap)
         if root.tag != self.ROOT:
             self._error(ErrorCode.NOT_A_BATCH, "envelope:root",
-                        f"{self.name}, line {root.sourceline}: the root element is {prefixed(root.tag)}, "
+                        f"{at}: the root element is {prefixed(root.tag)}, "
                         f"not {self.ROOT}: this is not a {self.KIND} batch", root.sourceline)
             return False
         if self._continuation is not None:
@@ -304,17 +312,17 @@ class BatchReader:
 
     def _start(self, root: etree._Element) -> None:
         """The header as far as the root's start tag gives it."""
-        self.header = BatchHeader(None, None, None, root.sourceline)
+        self.header = BatchHeader(None, None, None, self._in_file(root.sourceline))
         self._check_attributes(root, allow_xsi=True)
 
     def _syntax_error(self, exc: etree.XMLSyntaxError) -> None:
         line = exc.lineno if exc.lineno else None
         text = getattr(exc, "msg", None) or str(exc)
-        where = f"{self.name}, line {line}" if line else self.name
+        where = f"{self.name}, line {self._in_file(line)}" if line else self.name
         broken = self._broken
         if broken is not None and isinstance(broken.tag, str) and broken is not self._last:
             number = "" if broken.tag in (REQUEST_FILE_NAME, FILE_STATUS) else f" #{self._count + 1}"
-            where += f", in {prefixed(broken.tag)}{number} (from line {broken.sourceline})"
+            where += f", in {prefixed(broken.tag)}{number} (from line {self._in_file(broken.sourceline)})"
         self._error(ErrorCode.INVALID_XML, "xml:not-well-formed", f"{where}: the XML is not well-formed: {text}",
                     line)
 
@@ -373,14 +381,14 @@ class BatchReader:
                 problem = f"{local} in namespace {ns or '(none)'!r} is not {expected}"
             else:
                 problem = f"{prefixed(element.tag)} is not {expected}"
-        return Document(self._count, element.sourceline, _text(element.find(_ID)),
+        return Document(self._count, self._in_file(element.sourceline), _text(element.find(_ID)),
                         _text(element.find(_UUID)), element, problem, kind)
 
     # -- the header ------------------------------------------------------------------------
 
     def _envelope(self, message: str, element: etree._Element | None, rule: str) -> None:
         line = element.sourceline if element is not None else None
-        self._error(ErrorCode.INVALID_ENVELOPE, rule, f"{self.name}, line {line}: {message}"
+        self._error(ErrorCode.INVALID_ENVELOPE, rule, f"{self.name}, line {self._in_file(line)}: {message}"
                     if line else f"{self.name}: {message}", line)
 
     def _header_missing(self, at: etree._Element | None, *, upto: str = "documents") -> None:
@@ -485,15 +493,24 @@ class RequestBatchReader(BatchReader):
         for name in root.attrib:
             if name not in ("batchID", "documentCount") and name not in _ALLOWED_XSI:
                 self._envelope(f"Unexpected attribute: {prefixed(name)} on RequestBatch", root, "envelope:attribute")
-        self.header = BatchHeader(batch_id or None, None, None, root.sourceline, document_count=count, kind="request")
+        self.header = BatchHeader(batch_id or None, None, None, self._in_file(root.sourceline), document_count=count,
+                                  kind="request")
 
     def _finish(self) -> None:
-        declared = self.header.document_count
         broken = any(e.code == ErrorCode.INVALID_XML.value for e in self.errors)
-        if self._continuation is None and declared is not None and declared != self._count and not broken:
-            self._error(ErrorCode.INVALID_ENVELOPE, "envelope:document-count-mismatch",
-                        f"{self.name}, line {self.header.line}: documentCount says {declared} documents, "
-                        f"the file holds {self._count}", self.header.line)
+        mismatch = None if self._partial or broken else count_mismatch(self.header, self._count, self.name)
+        if mismatch is not None:
+            self.errors.append(mismatch)
+
+
+def count_mismatch(header: BatchHeader, count: int, name: str) -> Issue | None:
+    """The file-level error for a request batch whose ``documentCount`` is not what it holds."""
+    declared = header.document_count
+    if header.kind != "request" or declared is None or declared == count:
+        return None
+    return Issue(ErrorCode.INVALID_ENVELOPE.value, f"{name}, line {header.line}: documentCount says {declared} "
+                 f"documents, the file holds {count}", rule="envelope:document-count-mismatch", line=header.line,
+                 engine="ublbatch")
 
 
 def read_request_batch(source: Source, *, name: str | None = None) -> RequestBatchReader:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
+import attrs
 from lxml import etree
 
 from .chunks import ChunkedValidation, chunked_validation
@@ -75,14 +76,16 @@ class DocumentValidator:
         issues.sort(key=lambda i: i.line if i.line is not None else 1 << 62)
         return issues
 
-    def check(self, document: Document) -> DocumentResult:
-        """The verdict on one document from the reader."""
+    def check(self, document: Document, *, line_offset: int = 0) -> DocumentResult:
+        """The verdict on one document from the reader (``line_offset``: see ``BatchReader``)."""
         if not document.supported:
             issues = [Issue(ErrorCode.UNSUPPORTED_DOCUMENT_TYPE.value, f"Unsupported document: {document.problem}",
                             rule="batch:unsupported-document", line=document.line, path=f"/{document.tag}",
                             engine="ublbatch")]
         else:
             issues = self.issues(document.element)
+            if line_offset:
+                issues = [attrs.evolve(i, line=i.line + line_offset) if i.line else i for i in issues]
         status = ACCEPTED if not any(i.level == "error" for i in issues) else REJECTED
         return DocumentResult(document.index, document.display_id, status, document.uuid, document.line,
                               tuple(issues), document.response_status(), document.tag)
@@ -98,7 +101,8 @@ class BatchValidation:
 
     def __init__(self, source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                  explain: bool = False, name: str | None = None, keep: bool = False,
-                 kind: str | None = None, continuation: BatchHeader | None = None) -> None:
+                 kind: str | None = None, continuation: BatchHeader | None = None, line_offset: int = 0,
+                 partial: bool = False) -> None:
         self.profile = check_profile(profile)
         kind = kind or batch_kind(source) or "response"
         if kind not in ("response", "request"):
@@ -110,7 +114,10 @@ class BatchValidation:
         for document_kind in reader_class.DOCUMENTS.values():  # load the schemas before reading anything
             self._validator(document_kind)
         self.schema = next(iter(self._validators.values())).schema
-        self._reader = reader_class(source, name=name, continuation=continuation)
+        self._reader = reader_class(source, name=name, continuation=continuation, line_offset=line_offset,
+                                    partial=partial)
+        self._line_offset = line_offset
+        self._partial = partial
         self._continuation = continuation
         self._keep = keep
         self._file_rule_errors: list[Issue] = []
@@ -159,7 +166,7 @@ class BatchValidation:
     def __iter__(self) -> Iterator[DocumentResult]:
         for document in self._reader:
             validator = self._validators[document.kind or ""] if document.supported else self._any_validator()
-            result = validator.check(document)
+            result = validator.check(document, line_offset=self._line_offset)
             if result.accepted:
                 self.accepted_count += 1
             else:
@@ -167,7 +174,7 @@ class BatchValidation:
             if self._keep:
                 self.results.append(result)
             yield result
-        if self.kind == "response" and self._continuation is None:
+        if self.kind == "response" and not self._partial:
             self._file_rule_errors = file_rules(self.profile, self.header.file_status_code, self.total_count,
                                                 self.header.line)
 
