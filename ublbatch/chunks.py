@@ -298,9 +298,16 @@ def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os
             if complete:  # the document itself was whole: what broke is the text after it
                 errors.extend(e for e in broken.file_errors if e.code == ErrorCode.INVALID_XML.value)
             else:
-                handle.seek(pieces[i].start)
-                results.append(_broken_result(pieces[i], handle.read(pieces[i].end - pieces[i].start),
-                                              broken, len(results) + 1))
+                piece = pieces[i]
+                handle.seek(piece.start)
+                data = handle.read(piece.end - piece.start)
+                results.append(_broken_result(piece, data, broken, len(results) + 1))
+                rest = _after_end_tag(piece, data)
+                if rest is not None:  # what follows the broken document's end tag, up to the next one
+                    after = validate_chunk(rest, profile=profile, schema_dir=schema_dir, explain=explain)
+                    if after.sound:
+                        results.extend(placed(after, len(results)))
+                        errors.extend(after.file_errors)
             i += 1
     return ChunkResult(chunk, tuple(results), tuple(errors), header, recovered=True)
 
@@ -308,6 +315,20 @@ def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os
 _ID_TEXT = re.compile(rb"<(?:[\w.-]+:)?ID>\s*([^<]{1,200}?)\s*</")
 _UUID_TEXT = re.compile(rb"<(?:[\w.-]+:)?UUID>\s*([^<]{1,200}?)\s*</")
 _AGGREGATE = re.compile(rb"<(?:[\w.-]+:)?[A-Z]\w*(?:Party|Response|Reference)[\s>]")
+
+
+def _after_end_tag(piece: Chunk, data: bytes) -> Chunk | None:
+    """The rest of a piece after the first end tag of the document it starts with, if any."""
+    start = data.find(b"<")
+    name = data[start + 1:].split(None, 1)[0].split(b">", 1)[0].rstrip(b"/") if start >= 0 else b""
+    close = data.find(b"</" + name + b">", start) if name else -1
+    if close < 0:
+        return None
+    end = close + len(name) + 3
+    if not data[end:].strip():
+        return None
+    return attrs.evolve(piece, index=max(piece.index, 1), start=piece.start + end,
+                        line=piece.line + data[:end].count(b"\n"))
 
 
 def _broken_result(piece: Chunk, data: bytes, attempt: ChunkResult, index: int) -> DocumentResult:
