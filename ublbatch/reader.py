@@ -59,7 +59,8 @@ _ID = f"{{{CBC}}}ID"
 _UUID = f"{{{CBC}}}UUID"
 _STATUSES = f"{{{CAC}}}DocumentResponse/{{{CAC}}}Response/{{{CAC}}}Status"
 _REASON_CODE = f"{{{CBC}}}StatusReasonCode"
-_DOCUMENT_RESPONSE = f"{{{CAC}}}DocumentResponse"
+_REASON_CODES = etree.XPath("cac:DocumentResponse/cac:Response/cac:Status/cbc:StatusReasonCode",
+                            namespaces={"cac": CAC, "cbc": CBC})
 _REASON = f"{{{CBC}}}StatusReason"
 _VALID_FILE_STATUS = ("S", "E", "D")
 _SEVERITY: dict[str | None, int] = {
@@ -106,16 +107,11 @@ class Document:
             return None
         worst: etree._Element | None = None
         worst_rank = -1
-        for code in self.element.iter(_REASON_CODE):  # C-level walk; keep the document-level statuses
-            status = code.getparent()
-            response = status.getparent() if status is not None else None
-            holder = response.getparent() if response is not None else None
-            if holder is None or holder.tag != _DOCUMENT_RESPONSE or holder.getparent() is not self.element:
-                continue
+        for code in _REASON_CODES(self.element):  # compiled XPath: the document-level statuses only
             text = code.text
             rank = _SEVERITY.get(text.strip() if text else None, 2)  # unknown or missing: failed
             if rank > worst_rank:
-                worst, worst_rank = status, rank
+                worst, worst_rank = code.getparent(), rank
                 if rank == 2:
                     break
         if worst is None:
@@ -332,7 +328,12 @@ class BatchReader:
             self._check_text(self._root.text, self.ROOT, self._root)
         if element.getparent() is not self._root:
             return  # nested inside another child: handled with it
-        yield from self._account(element, complete=True)
+        previous, last = element.getprevious(), self._last
+        if last is not None and previous is last and last.getprevious() is None:
+            self._check_text(last.tail, self.ROOT, last)  # the usual case: only the last one is left
+            del self._root[0]
+        elif previous is not None:
+            yield from self._account(element, complete=True)
         tag = element.tag
         if tag == REQUEST_FILE_NAME and self.KIND == "response":
             self._request_file_name(element)
