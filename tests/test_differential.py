@@ -13,7 +13,7 @@ import ublbatch
 from ublbatch.explain import XmlschemaExplainer
 
 sys.path.insert(0, str(ROOT / "bench"))
-from generate import document  # noqa: E402
+from generate import document
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 WRAP = ("<w xmlns:ar='urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2' "

@@ -141,7 +141,7 @@ def resource_attack(case: str, size: int, tmp_path: Path) -> None:
     if case == "namespaces":  # declarations are not attributes: the document is valid XML and valid UBL
         assert by_ranges["AR-2"].accepted
     else:
-        assert statuses.get("AR-2") in (None, "rejected") and one_pass.file_errors or statuses["AR-2"] == "rejected"
+        assert (statuses.get("AR-2") in (None, "rejected") and one_pass.file_errors) or statuses["AR-2"] == "rejected"
         assert by_ranges["AR-2"].error is not None
         assert by_ranges["AR-2"].error.code in ("INVALID_XML", "VALIDATION_ERROR")
 
@@ -209,7 +209,7 @@ def test_truncated_files_keep_every_complete_document(tmp_path: Path) -> None:
         result = ublbatch.validate_batch(path)
         complete = data[:cut].count(b"</ar:ApplicationResponse>")
         assert [r.id for r in result.results] == [f"AR-{i}" for i in range(complete)]
-        assert len(result.file_errors) == 1 and result.file_errors[0].line is not None or cut == 0
+        assert (len(result.file_errors) == 1 and result.file_errors[0].line is not None) or cut == 0
 
 
 # -- no loss: N good documents, K broken ones anywhere -----------------------------------------

@@ -58,6 +58,18 @@ def test_declarations_once_on_the_root_in_fixed_prefixes(tmp_path: Path) -> None
     assert result.ok and result.total_count == 7
 
 
+def test_elements_straight_from_a_batch_keep_the_declarations_on_the_root(tmp_path: Path) -> None:
+    target = tmp_path / "copy.xml"
+    with ublbatch.read_batch(FIXTURES / "mixed.xml") as reader, \
+            ublbatch.BatchWriter(target, request_file_name="R", on_invalid="skip") as writer:
+        for document in reader:
+            if document.supported:
+                writer.write(document.element)
+    text = target.read_bytes()
+    assert text.count(b"xmlns:") == 4, text[:2000]
+    assert [r.id for r in ublbatch.validate_batch(target).results] == ["AR-2024-0101", "AR-2024-0103", "AR-2024-0105"]
+
+
 def test_pretty_output_is_the_same_batch(tmp_path: Path) -> None:
     plain, pretty = tmp_path / "plain.xml", tmp_path / "pretty.xml"
     for target, flag in ((plain, False), (pretty, True)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -47,7 +48,6 @@ def _start_tag(tag: str) -> tuple[bytes, bytes]:
     return with_declarations, bare
 
 
-_DOC_START, _DOC_BARE = _start_tag(APPLICATION_RESPONSE)
 _ROOT_START: bytes = _start_tag(BATCH_ROOT)[0] + b">"
 _ROOT_END = f"</{BATCH_ROOT}>\n".encode()
 
@@ -75,6 +75,11 @@ class WriteReport:
     skipped: tuple[DocumentResult, ...] = ()
 
 
+def _fixed_prefixes(element: etree._Element) -> bool:
+    """Whether every prefix in scope at ``element`` is one of ours, bound to its namespace."""
+    return all(NSMAP.get(prefix) == uri for prefix, uri in element.nsmap.items())
+
+
 def to_element(document: DocumentInput, *, owned: bool = False) -> etree._Element:
     """An ``ar:ApplicationResponse`` element in the fixed prefixes, from any accepted input.
 
@@ -88,7 +93,7 @@ def to_element(document: DocumentInput, *, owned: bool = False) -> etree._Elemen
         if source.getroottree().docinfo.doctype:
             raise BatchWriteError("a document with a DOCTYPE is refused")
     elif isinstance(document, etree._Element):
-        if document.tag == APPLICATION_RESPONSE and document.nsmap == NSMAP:
+        if document.tag == APPLICATION_RESPONSE and _fixed_prefixes(document):
             return document if owned else copy.deepcopy(document)  # already in the fixed prefixes
         source = document if owned else copy.deepcopy(document)
     else:
@@ -107,12 +112,17 @@ def to_element(document: DocumentInput, *, owned: bool = False) -> etree._Elemen
     return element
 
 
+_FIXED_DECLARATIONS = re.compile(
+    b"|".join(re.escape(f' xmlns:{prefix}="{uri}"'.encode()) for prefix, uri in NSMAP.items()))
+
+
 def serialise(element: etree._Element, *, pretty: bool = False) -> bytes:
-    """One document as it stands inside the batch: no declarations of its own."""
+    """One document as it stands inside the batch: the root's declarations are not repeated on it."""
     if pretty:
         etree.indent(element, space="  ", level=1)
     data: bytes = etree.tostring(element, encoding="utf-8", with_tail=False)
-    return _DOC_BARE + data[len(_DOC_START) :] if data.startswith(_DOC_START) else data
+    head_end = data.find(b">") + 1
+    return _FIXED_DECLARATIONS.sub(b"", data[:head_end]) + data[head_end:]
 
 
 class BatchWriter:
@@ -239,7 +249,11 @@ class BatchWriter:
             raise BatchWriteError(f"a batch with file status {self.file_status.value} "
                                   f"({self.file_status.meaning}) carries no documents")
         self._index += 1
-        element = to_element(document)
+        if (not self._pretty and isinstance(document, etree._Element) and document.tag == APPLICATION_RESPONSE
+                and _fixed_prefixes(document)):
+            element = document  # already in the fixed prefixes, and nothing below changes it: no copy
+        else:
+            element = to_element(document)
         if self._validator is not None:
             issues = self._validator.issues(element)
             if any(i.level == "error" for i in issues):
