@@ -157,6 +157,21 @@ def test_resource_attacks_at_full_size(case: str, tmp_path: Path) -> None:
     resource_attack(case, FULL_SIZES[case], tmp_path)
 
 
+def test_document_size_cap(tmp_path: Path) -> None:
+    big = response("AR-BIG", extra="<cbc:Note>" + "x" * 300_000 + "</cbc:Note>")
+    data = batch(response("AR-1"), big, response("AR-3"))
+    path = tmp_path / "big.xml"
+    path.write_bytes(data)
+    ranged = ublbatch.validate_batch(path, max_document_bytes=100_000)
+    assert [(r.id, r.status) for r in ranged.results] == [("AR-1", "accepted"), ("AR-BIG", "rejected"),
+                                                          ("AR-3", "accepted")]
+    assert ranged.results[1].error is not None and ranged.results[1].error.code == "DOCUMENT_TOO_LARGE"
+    one_pass = ublbatch.validate_batch(data, max_document_bytes=100_000)
+    assert [r.id for r in one_pass.results] == ["AR-1"]
+    assert [e.rule for e in one_pass.file_errors] == ["limit:document-bytes"]
+    assert ublbatch.validate_batch(path).ok  # the default cap (15 MiB) lets it through
+
+
 ENCODING_CASES = {
     "invalid UTF-8": batch(response("AR-1"), response("AR-\xff")).replace("AR-\xff".encode(), b"AR-\xff\xfe"),
     "NUL byte": batch(response("AR-1"), response("AR-2")).replace(b"AR-2", b"AR\x002"),

@@ -29,7 +29,7 @@ from lxml import etree
 from .codes import ErrorCode
 from .names import AR, BATCH_ROOT, CN, INV, REQUEST_BATCH_ROOT
 from .profiles import file_rules
-from .reader import BatchReader, RequestBatchReader, batch_kind, count_mismatch
+from .reader import MAX_DOCUMENT_BYTES, BatchReader, RequestBatchReader, batch_kind, count_mismatch
 from .results import REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import document_schema, schema_info
 
@@ -76,7 +76,7 @@ class ChunkResult:
     @property
     def sound(self) -> bool:
         """False when the range did not parse: the cut (or the file) is not what it seemed."""
-        unreadable = (ErrorCode.INVALID_XML.value, ErrorCode.UNREADABLE.value)
+        unreadable = (ErrorCode.INVALID_XML.value, ErrorCode.UNREADABLE.value, ErrorCode.DOCUMENT_TOO_LARGE.value)
         return self.recovered or not any(e.code in unreadable for e in self.file_errors)
 
 
@@ -118,7 +118,7 @@ def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
 
 
 def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
-                   explain: bool = False) -> ChunkResult:
+                   explain: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> ChunkResult:
     """Validate one range as if it stood alone in its batch; lines are those of the file."""
     from .validate import BatchValidation  # validate imports this module
 
@@ -126,7 +126,7 @@ def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | o
     continuation = None if chunk.first else chunk.header
     with BatchValidation(stream, profile=profile, schema_dir=schema_dir, explain=explain, name=chunk.source,
                          keep=True, kind=chunk.kind, continuation=continuation, line_offset=chunk.line - 1,
-                         partial=True) as validation:
+                         partial=True, max_document_bytes=max_document_bytes) as validation:
         for _ in validation:
             pass
     header = validation.header if chunk.first else chunk.header
@@ -151,9 +151,15 @@ def merge_chunks(parts: Sequence[ChunkResult], *, profile: str = "strict",
     return BatchResult(header, tuple(results), tuple(errors), profile, schema_info(files), first.chunk.source)
 
 
-def _validate_chunk_job(job: tuple[Chunk, str, str | None, bool]) -> ChunkResult:
-    chunk, profile, schema_dir, explain = job
-    return validate_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain)
+Job = tuple[Chunk, str, "str | None", bool, "int | None"]
+
+
+def _validate_chunk_job(job: Job) -> ChunkResult:
+    chunk, profile, schema_dir, explain, cap = job
+    part = validate_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain, max_document_bytes=cap)
+    if not part.sound:  # a document breaks the XML: take the range apart, document by document
+        part = recover_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain, max_document_bytes=cap)
+    return part
 
 
 class ChunkedValidation:
@@ -166,8 +172,10 @@ class ChunkedValidation:
 
     def __init__(self, source: str | os.PathLike[str], chunks: list[Chunk], *, jobs: int = 1,
                  profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
-                 explain: bool = False, keep: bool = False) -> None:
+                 explain: bool = False, keep: bool = False,
+                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
         self.source = str(source)
+        self._cap = max_document_bytes
         self.profile = profile
         self._chunks = chunks
         self._jobs = jobs
@@ -207,7 +215,7 @@ class ChunkedValidation:
 
     def _parts(self) -> Iterator[ChunkResult]:
         schema_dir = None if self._schema_dir is None else str(self._schema_dir)
-        jobs = [(c, self.profile, schema_dir, self._explain) for c in self._chunks]
+        jobs: list[Job] = [(c, self.profile, schema_dir, self._explain, self._cap) for c in self._chunks]
         if self._jobs <= 1:
             yield from map(_validate_chunk_job, jobs)
             return
@@ -228,9 +236,6 @@ class ChunkedValidation:
 
         emitted = 0
         for part in self._parts():
-            if not part.sound:  # a document breaks the XML: take the range apart, document by document
-                part = recover_chunk(part.chunk, profile=self.profile, schema_dir=self._schema_dir,
-                                     explain=self._explain)
             if part.chunk.first:
                 self.header = part.header
             for result in placed(part, emitted):
@@ -253,7 +258,7 @@ def whole_file_errors(kind: str, profile: str, header: BatchHeader, count: int, 
 
 
 def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
-                  explain: bool = False) -> ChunkResult:
+                  explain: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> ChunkResult:
     """A range that does not parse, validated document by document: nothing good is lost.
 
     The range is cut at every candidate document start; each piece that parses gives its results,
@@ -281,7 +286,8 @@ def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os
             attempt = None
             for j in range(i, min(i + 3, len(pieces))):
                 joined = attrs.evolve(pieces[i], end=pieces[j].end)
-                attempt = validate_chunk(joined, profile=profile, schema_dir=schema_dir, explain=explain)
+                attempt = validate_chunk(joined, profile=profile, schema_dir=schema_dir, explain=explain,
+                                 max_document_bytes=max_document_bytes)
                 if attempt.sound:
                     break
             assert attempt is not None
@@ -292,7 +298,8 @@ def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os
                 errors.extend(attempt.file_errors)
                 i = j + 1
                 continue
-            broken = validate_chunk(pieces[i], profile=profile, schema_dir=schema_dir, explain=explain)
+            broken = validate_chunk(pieces[i], profile=profile, schema_dir=schema_dir, explain=explain,
+                                 max_document_bytes=max_document_bytes)
             complete = [r for r in broken.results if r.element is not None]
             results.extend(placed(broken, len(results)))
             if complete:  # the document itself was whole: what broke is the text after it
@@ -304,7 +311,8 @@ def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os
                 results.append(_broken_result(piece, data, broken, len(results) + 1))
                 rest = _after_end_tag(piece, data)
                 if rest is not None:  # what follows the broken document's end tag, up to the next one
-                    after = validate_chunk(rest, profile=profile, schema_dir=schema_dir, explain=explain)
+                    after = validate_chunk(rest, profile=profile, schema_dir=schema_dir, explain=explain,
+                                 max_document_bytes=max_document_bytes)
                     if after.sound:
                         results.extend(placed(after, len(results)))
                         errors.extend(after.file_errors)
@@ -338,25 +346,32 @@ def _broken_result(piece: Chunk, data: bytes, attempt: ChunkResult, index: int) 
     found_id, found_uuid = _ID_TEXT.search(head), _UUID_TEXT.search(head)
     uuid = found_uuid.group(1).decode("utf-8", "replace") if found_uuid else None
     name = found_id.group(1).decode("utf-8", "replace") if found_id else uuid or f"#{index}"
-    error = next((e for e in attempt.file_errors if e.code == ErrorCode.INVALID_XML.value), None)
+    too_large = next((e for e in attempt.file_errors if e.code == ErrorCode.DOCUMENT_TOO_LARGE.value), None)
+    error = too_large or next((e for e in attempt.file_errors if e.code == ErrorCode.INVALID_XML.value), None)
     text = error.message.split(": the XML is not well-formed: ", 1)[-1] if error else "not well-formed"
     line = piece.line + data[:max(start, 0)].count(b"\n")
     tag = data[start + 1:].split(None, 1)[0].split(b">", 1)[0].decode("utf-8", "replace") if start >= 0 else "?"
-    issue = Issue(ErrorCode.INVALID_XML.value, f"The document is not well-formed XML: {text}",
-                  rule="xml:not-well-formed", line=error.line if error else line, engine="libxml2")
+    text = re.sub(r", line \d+, column \d+$", "", text)
+    if too_large is not None:
+        issue = Issue(ErrorCode.DOCUMENT_TOO_LARGE.value, f"Document too large: {len(data)} bytes, more than "
+                      "the reading limit", rule="limit:document-bytes", line=line, engine="ublbatch")
+    else:
+        issue = Issue(ErrorCode.INVALID_XML.value, f"The document is not well-formed XML: {text}",
+                      rule="xml:not-well-formed", line=error.line if error else line, engine="libxml2")
     return DocumentResult(index, name, REJECTED, uuid, line, (issue,), None, tag)
 
 
 def chunked_validation(source: str | os.PathLike[str], *, jobs: int = 1, profile: str = "strict",
                        schema_dir: str | os.PathLike[str] | None = None, explain: bool = False, keep: bool = False,
-                       chunk_bytes: int = CHUNK_TARGET) -> ChunkedValidation | None:
+                       chunk_bytes: int = CHUNK_TARGET,
+                       max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> ChunkedValidation | None:
     """A ``ChunkedValidation`` of a file, or None where it cannot be cut (use the one-pass reader)."""
     size = os.path.getsize(source)
     chunks = plan_chunks(source, max(jobs, math.ceil(size / chunk_bytes)))
     if not chunks:
         return None
     return ChunkedValidation(source, chunks, jobs=jobs, profile=profile, schema_dir=schema_dir, explain=explain,
-                             keep=keep)
+                             keep=keep, max_document_bytes=max_document_bytes)
 
 
 # -- the byte-level pieces ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from .codes import StatusReasonCode
 from .errors import SourceError, UblBatchError
 from .model import ApplicationResponse
 from .profiles import PROFILES
+from .reader import MAX_DOCUMENT_BYTES
 from .reconcile import reconcile
 from .respond import respond
 from .results import BatchResult, DocumentResult, Issue
@@ -65,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--profile", choices=PROFILES, default="strict")
     validate.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the OASIS UBL 2.4 release to use")
     validate.add_argument("--format", choices=("text", "json", "ndjson"), default="text")
+    validate.add_argument("--max-document-bytes", type=_size, default=MAX_DOCUMENT_BYTES, metavar="SIZE",
+                          help="refuse a document bigger than this while reading (default 15 MiB; none: no cap)")
     validate.add_argument("--jobs", type=int, default=1, metavar="N",
                           help="validate ranges of the file in N processes (same results)")
     validate.add_argument("--explain", action="store_true",
@@ -145,7 +148,7 @@ def _validate(args: argparse.Namespace) -> int:
     out = sys.stdout
     keep = args.format != "ndjson"
     with validate_stream(args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
-                         keep=keep, jobs=args.jobs) as validation:
+                         keep=keep, jobs=args.jobs, max_document_bytes=args.max_document_bytes) as validation:
         if args.format == "ndjson":
             _line(out, {"type": "header", **validation.header_dict()})
             for result in validation:

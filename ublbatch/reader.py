@@ -43,6 +43,10 @@ Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 """A path, the bytes of a file, or a binary file object."""
 
 CHUNK_SIZE = 1 << 16
+MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
+"""The default cap on one document's size while reading (GoRoute's per-document limit); None: no cap.
+libxml2's own limits also hold, as ``huge_tree`` is never switched on: nesting depth 256, text nodes
+of 10 MB."""
 
 PARSER_OPTIONS: dict[str, bool] = {
     "resolve_entities": False,
@@ -146,7 +150,8 @@ class BatchReader:
     """The documents this batch carries: Clark tag -> document kind (the schema to use)."""
 
     def __init__(self, source: Source, *, name: str | None = None, chunk_size: int = CHUNK_SIZE,
-                 continuation: BatchHeader | None = None, line_offset: int = 0, partial: bool = False) -> None:
+                 continuation: BatchHeader | None = None, line_offset: int = 0, partial: bool = False,
+                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
         self._stream, self.name, self._owned = _open(source, name)
         self._continuation = continuation
         self._line_offset = line_offset
@@ -155,6 +160,8 @@ class BatchReader:
         """``source`` holds only some of the batch's documents: no whole-file checks."""
         """Set when ``source`` is a later byte range of a batch (see ``chunks``): the header is known."""
         self._chunk_size = chunk_size
+        self._max_document_bytes = max_document_bytes
+        self._since_document = 0  # bytes read since a child of the root last ended
         self.header = BatchHeader(None, None)
         self.errors: list[Issue] = []
         self.root_nsmap: dict[str | None, str] = {}
@@ -233,8 +240,17 @@ class BatchReader:
             except OSError as exc:
                 self._error(ErrorCode.UNREADABLE, "io:read", f"{self.name}: reading failed: {exc}", None)
                 return
+            ended = self._count
             for _event, element in parser.read_events():
                 yield from self._handle(element)
+            self._since_document = 0 if self._count != ended else self._since_document + len(chunk or b"")
+            cap = self._max_document_bytes
+            if cap is not None and self._since_document > cap and failure is None:
+                where = self._in_file(self._last.sourceline) if self._last is not None else None
+                self._error(ErrorCode.DOCUMENT_TOO_LARGE, "limit:document-bytes",
+                            f"{self.name}: document #{self._count + 1} (after line {where}) is larger than "
+                            f"max_document_bytes={cap}; reading stops here", where)
+                return
             if failure is not None:
                 yield from self._account(None, complete=False)
                 self._syntax_error(failure)

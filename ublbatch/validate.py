@@ -21,7 +21,7 @@ from .explain import XmlschemaExplainer
 from .messages import translate
 from .names import prefixed
 from .profiles import file_rules, request_rules, response_rules
-from .reader import BatchReader, Document, RequestBatchReader, Source, batch_kind
+from .reader import MAX_DOCUMENT_BYTES, BatchReader, Document, RequestBatchReader, Source, batch_kind
 from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
 
@@ -102,7 +102,7 @@ class BatchValidation:
     def __init__(self, source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                  explain: bool = False, name: str | None = None, keep: bool = False,
                  kind: str | None = None, continuation: BatchHeader | None = None, line_offset: int = 0,
-                 partial: bool = False) -> None:
+                 partial: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
         self.profile = check_profile(profile)
         kind = kind or batch_kind(source) or "response"
         if kind not in ("response", "request"):
@@ -115,7 +115,7 @@ class BatchValidation:
             self._validator(document_kind)
         self.schema = next(iter(self._validators.values())).schema
         self._reader = reader_class(source, name=name, continuation=continuation, line_offset=line_offset,
-                                    partial=partial)
+                                    partial=partial, max_document_bytes=max_document_bytes)
         self._line_offset = line_offset
         self._partial = partial
         self._continuation = continuation
@@ -194,7 +194,8 @@ class BatchValidation:
 
 def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                     explain: bool = False, name: str | None = None, kind: str | None = None, jobs: int = 1,
-                    keep: bool = False) -> BatchValidation | ChunkedValidation:
+                    keep: bool = False,
+                    max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> BatchValidation | ChunkedValidation:
     """Validate as a stream: ``with validate_stream(path) as v: for result in v: ...``.
 
     A file is read in ranges cut at document boundaries (``jobs`` > 1: in that many processes),
@@ -204,16 +205,16 @@ def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str 
     check_profile(profile)
     if isinstance(source, str | os.PathLike) and name is None and os.path.isfile(source):
         chunked = chunked_validation(source, jobs=jobs, profile=profile, schema_dir=schema_dir, explain=explain,
-                                     keep=keep)
+                                     keep=keep, max_document_bytes=max_document_bytes)
         if chunked is not None and kind in (None, chunked.kind):
             return chunked
     return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name, kind=kind,
-                           keep=keep)
+                           keep=keep, max_document_bytes=max_document_bytes)
 
 
 def validate_batch(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                    explain: bool = False, name: str | None = None, kind: str | None = None,
-                   jobs: int = 1) -> BatchResult:
+                   jobs: int = 1, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> BatchResult:
     """Validate every document of a response (or request) batch and return the whole verdict.
 
     The kind of batch is told from its root element unless ``kind`` says it. ``explain=True`` adds
@@ -222,7 +223,7 @@ def validate_batch(source: Source, *, profile: str = "strict", schema_dir: str |
     with the same results.
     """
     with validate_stream(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name, kind=kind,
-                         jobs=jobs, keep=True) as validation:
+                         jobs=jobs, keep=True, max_document_bytes=max_document_bytes) as validation:
         for _ in validation:
             pass
     return validation.result()
