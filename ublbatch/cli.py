@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,10 +24,10 @@ from .profiles import PROFILES
 from .reader import MAX_DOCUMENT_BYTES
 from .reconcile import reconcile
 from .respond import respond
-from .results import BatchResult, DocumentResult, Issue
+from .results import BatchResult, DeliveryStatus, DocumentResult, Issue
 from .schemas import install_schemas, verify_schemas
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
-from .status import batch_status
+from .status import StatusScan
 from .validate import validate_stream
 from .writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCUMENT_BYTES, DEFAULT_MAX_DOCUMENTS, BatchWriter, Limits
 
@@ -145,28 +146,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """json holds every result (about 1 KB each); text keeps only the rejected ones; ndjson keeps none."""
     out = sys.stdout
-    keep = args.format != "ndjson"
+    rejected: list[DocumentResult] = []
     with validate_stream(args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
-                         keep=keep, jobs=args.jobs, max_document_bytes=args.max_document_bytes) as validation:
+                         keep=args.format == "json", jobs=args.jobs,
+                         max_document_bytes=args.max_document_bytes) as validation:
         if args.format == "ndjson":
             _line(out, {"type": "header", **validation.header_dict()})
-            for result in validation:
+        for result in validation:
+            if args.format == "ndjson":
                 _line(out, {"type": "result", **result.to_dict()})
-            _line(out, {"type": "summary", "batch_id": validation.header.request_file_name,
-                        "total_count": validation.total_count, "accepted_count": validation.accepted_count,
-                        "rejected_count": validation.rejected_count,
-                        "file_errors": [e.to_dict() for e in validation.file_errors],
-                        "valid": not validation.file_errors and not validation.rejected_count})
-        else:
-            for _ in validation:
-                pass
-    if keep:
-        verdict = validation.result()
-        if args.format == "json":
-            out.write(verdict.to_json(indent=2) + "\n")
-        else:
-            _text_report(out, verdict)
+            elif not result.accepted:
+                rejected.append(result)
+    if args.format == "ndjson":
+        _line(out, {"type": "summary", "batch_id": validation.header.request_file_name,
+                    "total_count": validation.total_count, "accepted_count": validation.accepted_count,
+                    "rejected_count": validation.rejected_count,
+                    "file_errors": [e.to_dict() for e in validation.file_errors],
+                    "valid": not validation.file_errors and not validation.rejected_count})
+    elif args.format == "json":
+        out.write(validation.result().to_json(indent=2) + "\n")
+    else:
+        summary = BatchResult(validation.header, (), tuple(validation.file_errors), validation.profile,
+                              None, validation.source_name)
+        _text_report(out, summary, validation.accepted_count, rejected)
     for error in validation.file_errors:
         print(f"ublbatch: {error.message}", file=sys.stderr)
     if validation.file_errors:
@@ -174,14 +178,13 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if validation.rejected_count else EXIT_OK
 
 
-def _text_report(out: IO[str], result: BatchResult) -> None:
+def _text_report(out: IO[str], result: BatchResult, accepted: int, rejected: list[DocumentResult]) -> None:
     header = result.header
     about = (f"request batch, documentCount {header.document_count}" if header.kind == "request"
              else f"file status {header.file_status_code or '?'}")
     out.write(f"{result.source}: {result.batch_id or '(no batch id)'} ({about}), "
-              f"{result.total_count} documents: {result.accepted_count} accepted, "
-              f"{result.rejected_count} rejected [{result.profile}]\n")
-    rejected = [r for r in result.results if not r.accepted]
+              f"{accepted + len(rejected)} documents: {accepted} accepted, "
+              f"{len(rejected)} rejected [{result.profile}]\n")
     if rejected:
         common = Counter(r.error.message for r in rejected if r.error is not None)
         for message, count in common.most_common(5):
@@ -207,20 +210,40 @@ def _where(issue: Issue | None) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
-    status = batch_status(args.file)
-    if args.format == "json":
-        payload: dict[str, Any] = status.to_event() if args.event else status.to_dict()
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(f"{args.file}: {status.batch_id or '(no RequestFileName)'} {status.status}: "
-                         f"{status.delivered_count} delivered, {status.pending_count} pending, "
-                         f"{status.failed_count} failed\n")
-        for item in status.failed_items:
-            sys.stdout.write(f"  {item.id}: {item.code} {item.message} -> {item.action}"
-                             f"{' (retriable)' if item.retriable else ''}\n")
+    """Streams: failed items are printed (text) or spooled to a temporary file (JSON) as they come."""
+    with StatusScan(args.file) as scan, tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for item in scan:
+            if args.format == "json":
+                spool.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            else:
+                sys.stdout.write(f"  {item.id}: {item.code} {item.message} -> {item.action}"
+                                 f"{' (retriable)' if item.retriable else ''}\n")
+        status = scan.summary()
+        if args.format == "json":
+            spool.seek(0)
+            _status_json(sys.stdout, status, spool, event=args.event)
+        else:
+            sys.stdout.write(f"{args.file}: {status.batch_id or '(no RequestFileName)'} {status.status}: "
+                             f"{status.delivered_count} delivered, {status.pending_count} pending, "
+                             f"{status.failed_count} failed\n")
     for error in status.file_errors:
         print(f"ublbatch: {error.message}", file=sys.stderr)
     return EXIT_FILE if status.file_errors else EXIT_OK
+
+
+def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool) -> None:
+    """GoRoute's status JSON with ``failed_items`` copied from the spool, one item at a time."""
+    body = status.to_dict()
+    head = json.dumps(body, indent=2, ensure_ascii=False)
+    marker = '"failed_items": []'
+    before, after = head.split(marker, 1)
+    if event:
+        out.write('{\n  "type": ' + json.dumps(f"batch.{status.status}") + ',\n  "data": ')
+    out.write(before + '"failed_items": [')
+    for n, line in enumerate(items):
+        out.write(("," if n else "") + "\n    " + line.strip())
+    out.write("\n  ]" + after)
+    out.write("\n}\n" if event else "\n")
 
 
 def _schemas_verify(args: argparse.Namespace) -> int:

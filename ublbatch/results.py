@@ -296,17 +296,15 @@ class DeliveryStatus:
         documents: Iterable[tuple[str, ResponseStatus | None]],
         file_errors: Iterable[Issue] = (),
     ) -> DeliveryStatus:
+        from .status import failed_item  # status builds on this module
+
         counts = dict.fromkeys(Outcome, 0)
         failed = []
         for doc_id, response in documents:
             response = response or ResponseStatus(None)
             counts[response.outcome] += 1
             if response.outcome is Outcome.FAILED:
-                known = reason_code(response.code)
-                message = response.reason or (known.meaning if known else (
-                    "no status reason code" if response.code is None else "unknown status reason code"))
-                failed.append(FailedItem(doc_id, response.code or "MISSING", message,
-                                         response.action.value, response.retriable))
+                failed.append(failed_item(doc_id, response))
         file_errors = tuple(file_errors)
         if header.file_status is FileStatusCode.ERROR:
             status = "failed"
