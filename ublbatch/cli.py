@@ -146,28 +146,37 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """json holds every result (about 1 KB each); text keeps only the rejected ones; ndjson keeps none."""
+    """Flat memory in every format: json spools the results to a temporary file (the counts come first),
+    text keeps only the rejected ones, ndjson keeps none."""
     out = sys.stdout
     rejected: list[DocumentResult] = []
-    with validate_stream(args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
-                         keep=args.format == "json", jobs=args.jobs,
-                         max_document_bytes=args.max_document_bytes) as validation:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, validate_stream(
+            args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain, jobs=args.jobs,
+            max_document_bytes=args.max_document_bytes) as validation:
         if args.format == "ndjson":
             _line(out, {"type": "header", **validation.header_dict()})
         for result in validation:
             if args.format == "ndjson":
                 _line(out, {"type": "result", **result.to_dict()})
+            elif args.format == "json":
+                spool.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
             elif not result.accepted:
                 rejected.append(result)
+        if args.format == "json":
+            body = BatchResult(validation.header, (), tuple(validation.file_errors), validation.profile,
+                               validation.schema_info(), validation.source_name).to_dict()
+            body.update(total_count=validation.total_count, accepted_count=validation.accepted_count,
+                        rejected_count=validation.rejected_count,
+                        valid=not validation.file_errors and not validation.rejected_count)
+            spool.seek(0)
+            _json_with_list(out, body, "results", spool)
     if args.format == "ndjson":
         _line(out, {"type": "summary", "batch_id": validation.header.request_file_name,
                     "total_count": validation.total_count, "accepted_count": validation.accepted_count,
                     "rejected_count": validation.rejected_count,
                     "file_errors": [e.to_dict() for e in validation.file_errors],
                     "valid": not validation.file_errors and not validation.rejected_count})
-    elif args.format == "json":
-        out.write(validation.result().to_json(indent=2) + "\n")
-    else:
+    elif args.format == "text":
         summary = BatchResult(validation.header, (), tuple(validation.file_errors), validation.profile,
                               None, validation.source_name)
         _text_report(out, summary, validation.accepted_count, rejected)
@@ -233,17 +242,21 @@ def _status(args: argparse.Namespace) -> int:
 
 def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool) -> None:
     """GoRoute's status JSON with ``failed_items`` copied from the spool, one item at a time."""
-    body = status.to_dict()
-    head = json.dumps(body, indent=2, ensure_ascii=False)
-    marker = '"failed_items": []'
-    before, after = head.split(marker, 1)
     if event:
         out.write('{\n  "type": ' + json.dumps(f"batch.{status.status}") + ',\n  "data": ')
-    out.write(before + '"failed_items": [')
-    for n, line in enumerate(items):
-        out.write(("," if n else "") + "\n    " + line.strip())
-    out.write("\n  ]" + after)
-    out.write("\n}\n" if event else "\n")
+    _json_with_list(out, status.to_dict(), "failed_items", items, end="\n}\n" if event else "\n")
+
+
+def _json_with_list(out: IO[str], body: dict[str, Any], key: str, lines: IO[str], end: str = "\n") -> None:
+    """``body`` as indented JSON whose (empty) list ``key`` is filled from JSON lines, one at a time."""
+    body[key] = []
+    before, after = json.dumps(body, indent=2, ensure_ascii=False).split(f'"{key}": []', 1)
+    out.write(before + f'"{key}": [')
+    count = 0
+    for line in lines:
+        out.write(("," if count else "") + "\n    " + line.strip())
+        count += 1
+    out.write(("\n  ]" if count else "]") + after + end)
 
 
 def _schemas_verify(args: argparse.Namespace) -> int:
