@@ -113,3 +113,56 @@ def test_dask_local_scheduler(big: Path, tmp_path: Path) -> None:
     assert results == threaded
     assert results[0] == ublbatch.validate_batch(big)
     assert [r.id for r in results[1].results] == ["AR-S"]
+
+
+TRAP = "<!-- <ar:ApplicationResponse> -->"
+BROKEN = response("BAD-2").replace("<cbc:IssueDate>", "<cbc:Note>a < b</cbc:Note><cbc:IssueDate>")
+
+
+def ranged(tmp_path: Path, data: bytes, **options: object) -> ublbatch.BatchResult:
+    path = tmp_path / "case.xml"
+    path.write_bytes(data)
+    return ublbatch.validate_batch(path, **options)  # type: ignore[arg-type]
+
+
+def verdicts(result: ublbatch.BatchResult) -> list[tuple[int, str, str, str | None]]:
+    return [(r.index, r.id, r.status, r.error.code if r.error else None) for r in result.results]
+
+
+def test_review_cases(tmp_path: Path) -> None:
+    # a cut inside a comment: the ranges after it are read again as one, the results are those of one pass
+    traps = batch(*(response(f"AR-{i}", f"G{i}", extra=TRAP) for i in range(1, 21)))
+    assert [r.id for r in ranged(tmp_path, traps, jobs=6).results] == [f"AR-{i}" for i in range(1, 21)]
+    assert ranged(tmp_path, traps, jobs=6).ok
+    # a comment holding a start tag right after a broken document is no document
+    assert verdicts(ranged(tmp_path, batch(response("AR-1"), BROKEN + TRAP, response("AR-3")))) == [
+        (1, "AR-1", "accepted", None), (2, "BAD-2", "rejected", "INVALID_XML"), (3, "AR-3", "accepted", None)]
+    # a broken document whose prefix is declared on itself (no cut candidate) is still reported in place
+    local = BROKEN.replace("<ar:ApplicationResponse>", '<x:ApplicationResponse xmlns:x="urn:oasis:names:'
+                           'specification:ubl:schema:xsd:ApplicationResponse-2">').replace(
+        "</ar:ApplicationResponse>", "</x:ApplicationResponse>").replace("BAD-2", "X-2")
+    assert verdicts(ranged(tmp_path, batch(response("AR-1"), local, response("AR-3")))) == [
+        (1, "AR-1", "accepted", None), (2, "X-2", "rejected", "INVALID_XML"), (3, "AR-3", "accepted", None)]
+    # garbage in the header's piece is a file-level error, not a document
+    garbage = batch(response("AR-1"), response("AR-2")).replace(b"</FileStatus>\n", b"</FileStatus>\nR&D\n")
+    result = ranged(tmp_path, garbage)
+    assert [r.id for r in result.results] == ["AR-1", "AR-2"] and [e.rule for e in result.file_errors] == [
+        "xml:not-well-formed"]
+    # another encoding is read in one pass
+    latin = batch(response("AR-é")).replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"').replace(
+        "AR-é".encode(), "AR-é".encode("latin-1"))
+    assert verdicts(ranged(tmp_path, latin)) == [(1, "AR-é", "accepted", None)]
+
+
+def test_ranges_close_their_files(big: Path) -> None:
+    import gc
+    import os
+
+    before = len(os.listdir("/proc/self/fd"))
+    gc.disable()
+    try:
+        for chunk in plan_chunks(big, 20):
+            validate_chunk(chunk)
+        assert len(os.listdir("/proc/self/fd")) <= before + 1
+    finally:
+        gc.enable()

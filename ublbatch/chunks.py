@@ -124,7 +124,7 @@ def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | o
 
     stream = cast(IO[bytes], _RangeStream(chunk))
     continuation = None if chunk.first else chunk.header
-    with BatchValidation(stream, profile=profile, schema_dir=schema_dir, explain=explain, name=chunk.source,
+    with stream, BatchValidation(stream, profile=profile, schema_dir=schema_dir, explain=explain, name=chunk.source,
                          keep=True, kind=chunk.kind, continuation=continuation, line_offset=chunk.line - 1,
                          partial=True, max_document_bytes=max_document_bytes) as validation:
         for _ in validation:
@@ -156,10 +156,7 @@ Job = tuple[Chunk, str, "str | None", bool, "int | None"]
 
 def _validate_chunk_job(job: Job) -> ChunkResult:
     chunk, profile, schema_dir, explain, cap = job
-    part = validate_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain, max_document_bytes=cap)
-    if not part.sound:  # a document breaks the XML: take the range apart, document by document
-        part = recover_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain, max_document_bytes=cap)
-    return part
+    return validate_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain, max_document_bytes=cap)
 
 
 class ChunkedValidation:
@@ -220,8 +217,11 @@ class ChunkedValidation:
             yield from map(_validate_chunk_job, jobs)
             return
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(max_workers=self._jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=multiprocessing.get_context(method))
+        try:
             yield from pool.map(_validate_chunk_job, jobs)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # after a recovery the rest is not needed
 
     def _count(self, result: DocumentResult) -> DocumentResult:
         if result.accepted:
@@ -236,12 +236,20 @@ class ChunkedValidation:
 
         emitted = 0
         for part in self._parts():
+            if not part.sound:
+                # a document breaks the XML, or a cut fell inside a comment or CDATA section: the ranges
+                # before are sound, so this cut is real; take the rest of the file apart as one range
+                rest = attrs.evolve(part.chunk, end=self._chunks[-1].end)
+                part = recover_chunk(rest, profile=self.profile, schema_dir=self._schema_dir, explain=self._explain,
+                                     max_document_bytes=self._cap)
             if part.chunk.first:
                 self.header = part.header
             for result in placed(part, emitted):
                 emitted += 1
                 yield self._count(result)
             self.file_errors.extend(part.file_errors)
+            if part.recovered:
+                break
         self.file_errors.extend(whole_file_errors(self.kind, self.profile, self.header, emitted, self.source))
 
     def result(self) -> BatchResult:
@@ -261,63 +269,145 @@ def recover_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os
                   explain: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> ChunkResult:
     """A range that does not parse, validated document by document: nothing good is lost.
 
-    The range is cut at every candidate document start; each piece that parses gives its results,
-    a piece that does not is tried together with the next ones (a candidate inside a comment or
-    CDATA section is no boundary), and a piece that still does not parse becomes one rejected
-    document with ``INVALID_XML``, in its place.
+    The range is cut at every document start tag that stands outside comments, CDATA sections and
+    processing instructions. Each piece that parses gives its results. A piece that does not is
+    read up to its first document's end tag: that document is rejected with ``INVALID_XML`` (or
+    ``DOCUMENT_TOO_LARGE``) in its place, and what follows is read again the same way.
     """
-    patterns = _patterns(chunk.wrapper, chunk.kind)
+    options = {"profile": profile, "schema_dir": schema_dir, "explain": explain,
+               "max_document_bytes": max_document_bytes}
     with open(chunk.source, "rb") as handle:
-        cuts = [chunk.start]
-        while patterns:
-            found = _next_candidate(handle, patterns, cuts[-1] + 1, chunk.end)
-            if found is None:
-                break
-            cuts.append(found)
-        cuts.append(chunk.end)
+        cuts = [chunk.start, *_real_candidates(handle, _patterns(chunk.wrapper, chunk.kind), chunk.start + 1,
+                                              chunk.end), chunk.end]
         lines = [line + chunk.line - 1 for line in _lines_between(handle, chunk.start, cuts)]
-        pieces = [attrs.evolve(chunk, index=chunk.index if i == 0 else max(chunk.index, 1), start=cuts[i],
-                               end=cuts[i + 1], line=lines[i]) for i in range(len(cuts) - 1)]
         results: list[DocumentResult] = []
         errors: list[Issue] = []
         header = chunk.header
-        i = 0
-        while i < len(pieces):
-            attempt = None
-            for j in range(i, min(i + 3, len(pieces))):
-                joined = attrs.evolve(pieces[i], end=pieces[j].end)
-                attempt = validate_chunk(joined, profile=profile, schema_dir=schema_dir, explain=explain,
-                                 max_document_bytes=max_document_bytes)
-                if attempt.sound:
+        for i in range(len(cuts) - 1):
+            piece: Chunk | None = attrs.evolve(chunk, index=chunk.index if i == 0 else max(chunk.index, 1),
+                                               start=cuts[i], end=cuts[i + 1], line=lines[i])
+            while piece is not None:
+                part = validate_chunk(piece, **options)  # type: ignore[arg-type]
+                if part.chunk.first:
+                    header = part.header
+                results.extend(placed(part, len(results)))
+                if part.sound:
+                    errors.extend(part.file_errors)
                     break
-            assert attempt is not None
-            if attempt.sound:
-                if attempt.chunk.first:
-                    header = attempt.header
-                results.extend(placed(attempt, len(results)))
-                errors.extend(attempt.file_errors)
-                i = j + 1
-                continue
-            broken = validate_chunk(pieces[i], profile=profile, schema_dir=schema_dir, explain=explain,
-                                 max_document_bytes=max_document_bytes)
-            complete = [r for r in broken.results if r.element is not None]
-            results.extend(placed(broken, len(results)))
-            if complete:  # the document itself was whole: what broke is the text after it
-                errors.extend(e for e in broken.file_errors if e.code == ErrorCode.INVALID_XML.value)
-            else:
-                piece = pieces[i]
-                handle.seek(piece.start)
-                data = handle.read(piece.end - piece.start)
-                results.append(_broken_result(piece, data, broken, len(results) + 1))
-                rest = _after_end_tag(piece, data)
-                if rest is not None:  # what follows the broken document's end tag, up to the next one
-                    after = validate_chunk(rest, profile=profile, schema_dir=schema_dir, explain=explain,
-                                 max_document_bytes=max_document_bytes)
-                    if after.sound:
-                        results.extend(placed(after, len(results)))
-                        errors.extend(after.file_errors)
-            i += 1
+                errors.extend(e for e in part.file_errors if e.code not in _BROKEN)
+                if part.chunk.first and not part.results:  # the header's own piece: a file-level problem
+                    errors.extend(e for e in part.file_errors if e.code in _BROKEN)
+                    break
+                piece = _take_broken(handle, piece, part, results, max_document_bytes)
     return ChunkResult(chunk, tuple(results), tuple(errors), header, recovered=True)
+
+
+_BROKEN = (ErrorCode.INVALID_XML.value, ErrorCode.DOCUMENT_TOO_LARGE.value)
+_HEAD = 64 * 1024
+
+
+def _take_broken(handle: IO[bytes], piece: Chunk, part: ChunkResult, results: list[DocumentResult],
+                 cap: int | None) -> Chunk | None:
+    """Report the document that broke ``piece`` (after the ones that parsed) and give what follows it."""
+    for _ in part.results:  # skip the documents that parsed: the broken one starts after their end tags
+        skipped = _after_end_tag(handle, piece)
+        if skipped is None:
+            return None
+        piece = skipped
+    size = piece.end - piece.start
+    handle.seek(piece.start)
+    head = handle.read(min(size, _HEAD))
+    too_large = cap is not None and size > cap
+    results.append(_broken_result(piece, head, size, part, len(results) + 1, too_large))
+    return None if too_large else _after_end_tag(handle, piece)
+
+
+def _real_candidates(handle: IO[bytes], patterns: list[bytes], start: int, end: int) -> list[int]:
+    """Document start tags in [start, end) that stand outside comments, CDATA sections and PIs."""
+    if not patterns:
+        return []
+    openers = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
+    guard = max(len(p) for p in patterns) + 16
+    found: list[int] = []
+    closing: bytes | None = None
+    position = start
+    while position < end:
+        handle.seek(position)
+        block = handle.read(min(4 * _BLOCK, end - position))
+        if not block:
+            break
+        last = position + len(block) >= end
+        limit = len(block) if last else len(block) - guard
+        i = 0
+        while i < limit:
+            if closing is not None:
+                j = block.find(closing, i)
+                if j < 0:
+                    i = limit
+                    break
+                i, closing = j + len(closing), None
+                continue
+            opener = min(((j, close) for o, close in openers if (j := block.find(o, i, limit)) >= 0),
+                         default=None)
+            candidate = None
+            for pattern in patterns:
+                j = block.find(pattern, i, limit)
+                while j >= 0 and block[j + len(pattern):j + len(pattern) + 1] not in _FOLLOWERS:
+                    j = block.find(pattern, j + 1, limit)
+                if j >= 0 and (candidate is None or j < candidate):
+                    candidate = j
+            if opener is not None and (candidate is None or opener[0] < candidate):
+                i, closing = opener[0] + 2, opener[1]
+            elif candidate is not None:
+                found.append(position + candidate)
+                i = candidate + 1
+            else:
+                i = limit
+        position += max(i, 1)
+    return found
+
+
+_FOLLOWERS = (b" ", b"\t", b"\r", b"\n", b">", b"/")
+
+
+def _after_end_tag(handle: IO[bytes], piece: Chunk) -> Chunk | None:
+    """The rest of a piece after the end tag of the element it starts with, if anything is left."""
+    handle.seek(piece.start)
+    head = handle.read(min(piece.end - piece.start, 4096))
+    start = _first_element(head)
+    name = head[start + 1:].split(None, 1)[0].split(b">", 1)[0].rstrip(b"/") if start >= 0 else b""
+    if not name:
+        return None
+    needle, position, newlines = b"</" + name + b">", piece.start, 0
+    while position < piece.end:
+        handle.seek(position)
+        block = handle.read(min(_BLOCK, piece.end - position) + len(needle))
+        j = block.find(needle)
+        if j >= 0 and position + j < piece.end:
+            after = position + j + len(needle)
+            newlines += block[:j + len(needle)].count(b"\n")
+            handle.seek(after)
+            if not handle.read(min(piece.end - after, _BLOCK)).strip():
+                return None
+            return attrs.evolve(piece, index=max(piece.index, 1), start=after, line=piece.line + newlines)
+        newlines += block[:_BLOCK].count(b"\n")
+        position += _BLOCK
+    return None
+
+
+def _first_element(head: bytes) -> int:
+    """Where the first element's start tag begins, past white space, comments and PIs; -1 if unseen."""
+    position = head.find(b"<")
+    while position >= 0:
+        if head.startswith(b"<!--", position):
+            end = head.find(b"-->", position)
+            position = head.find(b"<", end + 3) if end >= 0 else -1
+        elif head.startswith(b"<?", position):
+            end = head.find(b"?>", position)
+            position = head.find(b"<", end + 2) if end >= 0 else -1
+        else:
+            return position
+    return -1
 
 
 _ID_TEXT = re.compile(rb"<(?:[\w.-]+:)?ID>\s*([^<]{1,200}?)\s*</")
@@ -325,38 +415,24 @@ _UUID_TEXT = re.compile(rb"<(?:[\w.-]+:)?UUID>\s*([^<]{1,200}?)\s*</")
 _AGGREGATE = re.compile(rb"<(?:[\w.-]+:)?[A-Z]\w*(?:Party|Response|Reference)[\s>]")
 
 
-def _after_end_tag(piece: Chunk, data: bytes) -> Chunk | None:
-    """The rest of a piece after the first end tag of the document it starts with, if any."""
-    start = data.find(b"<")
-    name = data[start + 1:].split(None, 1)[0].split(b">", 1)[0].rstrip(b"/") if start >= 0 else b""
-    close = data.find(b"</" + name + b">", start) if name else -1
-    if close < 0:
-        return None
-    end = close + len(name) + 3
-    if not data[end:].strip():
-        return None
-    return attrs.evolve(piece, index=max(piece.index, 1), start=piece.start + end,
-                        line=piece.line + data[:end].count(b"\n"))
-
-
-def _broken_result(piece: Chunk, data: bytes, attempt: ChunkResult, index: int) -> DocumentResult:
-    """A document that is not well-formed: rejected with INVALID_XML, named by what its text says."""
-    start = data.find(b"<")
-    head = data[: m.start()] if (m := _AGGREGATE.search(data, start + 1)) else data  # its own ID/UUID come first
-    found_id, found_uuid = _ID_TEXT.search(head), _UUID_TEXT.search(head)
+def _broken_result(piece: Chunk, head: bytes, size: int, attempt: ChunkResult, index: int,
+                   too_large: bool) -> DocumentResult:
+    """A document that is not well-formed (or too big): rejected in place, named by what its text says."""
+    start = _first_element(head)
+    own = head[: m.start()] if (m := _AGGREGATE.search(head, start + 1)) else head  # its own ID/UUID come first
+    found_id, found_uuid = _ID_TEXT.search(own), _UUID_TEXT.search(own)
     uuid = found_uuid.group(1).decode("utf-8", "replace") if found_uuid else None
     name = found_id.group(1).decode("utf-8", "replace") if found_id else uuid or f"#{index}"
-    too_large = next((e for e in attempt.file_errors if e.code == ErrorCode.DOCUMENT_TOO_LARGE.value), None)
-    error = too_large or next((e for e in attempt.file_errors if e.code == ErrorCode.INVALID_XML.value), None)
-    text = error.message.split(": the XML is not well-formed: ", 1)[-1] if error else "not well-formed"
-    line = piece.line + data[:max(start, 0)].count(b"\n")
-    tag = data[start + 1:].split(None, 1)[0].split(b">", 1)[0].decode("utf-8", "replace") if start >= 0 else "?"
-    text = re.sub(r", line \d+, column \d+$", "", text)
-    if too_large is not None:
-        issue = Issue(ErrorCode.DOCUMENT_TOO_LARGE.value, f"Document too large: {len(data)} bytes, more than "
-                      "the reading limit", rule="limit:document-bytes", line=line, engine="ublbatch")
+    line = piece.line + head[:max(start, 0)].count(b"\n")
+    tag = head[start + 1:].split(None, 1)[0].split(b">", 1)[0].decode("utf-8", "replace") if start >= 0 else "?"
+    error = next((e for e in attempt.file_errors if e.code in _BROKEN), None)
+    if too_large or (error is not None and error.code == ErrorCode.DOCUMENT_TOO_LARGE.value):
+        issue = Issue(ErrorCode.DOCUMENT_TOO_LARGE.value, f"Document too large: {size} bytes, more than the "
+                      "reading limit", rule="limit:document-bytes", line=line, engine="ublbatch")
     else:
-        issue = Issue(ErrorCode.INVALID_XML.value, f"The document is not well-formed XML: {text}",
+        text = error.message.split(": the XML is not well-formed: ", 1)[-1] if error else "not well-formed"
+        issue = Issue(ErrorCode.INVALID_XML.value,
+                      f"The document is not well-formed XML: {re.sub(r', line [0-9]+, column [0-9]+$', '', text)}",
                       rule="xml:not-well-formed", line=error.line if error else line, engine="libxml2")
     return DocumentResult(index, name, REJECTED, uuid, line, (issue,), None, tag)
 
@@ -427,6 +503,9 @@ _BLOCK = 1 << 20
 def _root_start(head: bytes, root: bytes) -> tuple[int, bytes] | None:
     """Offset just after the root's start tag, and that tag on one line; None for odd prologs."""
     pos = 3 if head[:3] == b"\xef\xbb\xbf" else 0
+    declared = re.match(rb"\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)", head[pos:pos + 200])
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return None  # ranges are read as UTF-8: another encoding is read in one pass
     while True:
         while pos < len(head) and head[pos:pos + 1] in b" \t\r\n":
             pos += 1
