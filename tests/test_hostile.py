@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import pytest
 from conftest import FIXTURES, NAMESPACES, batch, header, response
 from hypothesis import HealthCheck, given, settings
@@ -166,7 +167,9 @@ def test_document_size_cap(tmp_path: Path) -> None:
     assert [(r.id, r.status) for r in ranged.results] == [("AR-1", "accepted"), ("AR-BIG", "rejected"),
                                                           ("AR-3", "accepted")]
     assert ranged.results[1].error is not None and ranged.results[1].error.code == "DOCUMENT_TOO_LARGE"
-    one_pass = ublbatch.validate_batch(data, max_document_bytes=100_000)
+    assert ublbatch.validate_batch(data, max_document_bytes=100_000) == attrs.evolve(ranged, source="<bytes>")
+    with open(path, "rb") as stream:  # a stream is read in one pass, which stops at the big document
+        one_pass = ublbatch.validate_batch(stream, max_document_bytes=100_000)
     assert [r.id for r in one_pass.results] == ["AR-1"]
     assert [e.rule for e in one_pass.file_errors] == ["limit:document-bytes"]
     assert ublbatch.validate_batch(path).ok  # the default cap (15 MiB) lets it through

@@ -13,6 +13,7 @@ work (see ``ublbatch.dask``); ``validate_parallel`` runs them in local worker pr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import multiprocessing
@@ -56,6 +57,8 @@ class Chunk:
     kind: str
     header: BatchHeader
     """The header as read from the first range; later ranges take it as known."""
+    name: str | None = None
+    """How messages and results name the file, when not by ``source`` (a spilled copy of bytes)."""
 
     @property
     def first(self) -> bool:
@@ -124,7 +127,8 @@ def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | o
 
     stream = cast(IO[bytes], _RangeStream(chunk))
     continuation = None if chunk.first else chunk.header
-    with stream, BatchValidation(stream, profile=profile, schema_dir=schema_dir, explain=explain, name=chunk.source,
+    with stream, BatchValidation(stream, profile=profile, schema_dir=schema_dir, explain=explain,
+                                 name=chunk.name or chunk.source,
                          keep=True, kind=chunk.kind, continuation=continuation, line_offset=chunk.line - 1,
                          partial=True, max_document_bytes=max_document_bytes) as validation:
         for _ in validation:
@@ -170,8 +174,13 @@ class ChunkedValidation:
     def __init__(self, source: str | os.PathLike[str], chunks: list[Chunk], *, jobs: int = 1,
                  profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                  explain: bool = False, keep: bool = False,
-                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
-        self.source = str(source)
+                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES, name: str | None = None,
+                 spilled: bool = False) -> None:
+        self.source = name or str(source)
+        self._path = str(source)
+        self._spilled = spilled
+        if name is not None:
+            chunks = [attrs.evolve(c, name=name) for c in chunks]
         self._cap = max_document_bytes
         self.profile = profile
         self._chunks = chunks
@@ -193,7 +202,9 @@ class ChunkedValidation:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        if self._spilled:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)
 
     @property
     def source_name(self) -> str:
@@ -439,15 +450,15 @@ def _broken_result(piece: Chunk, head: bytes, size: int, attempt: ChunkResult, i
 
 def chunked_validation(source: str | os.PathLike[str], *, jobs: int = 1, profile: str = "strict",
                        schema_dir: str | os.PathLike[str] | None = None, explain: bool = False, keep: bool = False,
-                       chunk_bytes: int = CHUNK_TARGET,
-                       max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> ChunkedValidation | None:
+                       chunk_bytes: int = CHUNK_TARGET, max_document_bytes: int | None = MAX_DOCUMENT_BYTES,
+                       name: str | None = None, spilled: bool = False) -> ChunkedValidation | None:
     """A ``ChunkedValidation`` of a file, or None where it cannot be cut (use the one-pass reader)."""
     size = os.path.getsize(source)
     chunks = plan_chunks(source, max(jobs, math.ceil(size / chunk_bytes)))
     if not chunks:
         return None
     return ChunkedValidation(source, chunks, jobs=jobs, profile=profile, schema_dir=schema_dir, explain=explain,
-                             keep=keep, max_document_bytes=max_document_bytes)
+                             keep=keep, max_document_bytes=max_document_bytes, name=name, spilled=spilled)
 
 
 # -- the byte-level pieces ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ one in each parent), and ``messages`` puts libxml2's other errors into plain sen
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -203,11 +204,23 @@ def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str 
     safely, is read in one pass. Both give the same results.
     """
     check_profile(profile)
+    options: dict[str, Any] = {"jobs": jobs, "profile": profile, "schema_dir": schema_dir, "explain": explain,
+                               "keep": keep, "max_document_bytes": max_document_bytes}
+    chunked = None
     if isinstance(source, str | os.PathLike) and name is None and os.path.isfile(source):
-        chunked = chunked_validation(source, jobs=jobs, profile=profile, schema_dir=schema_dir, explain=explain,
-                                     keep=keep, max_document_bytes=max_document_bytes)
-        if chunked is not None and kind in (None, chunked.kind):
+        chunked = chunked_validation(source, **options)
+    elif isinstance(source, bytes | bytearray | memoryview) and len(source) > 0:
+        # bytes are spilled to a private file so that ranges, and recovery past broken documents, apply
+        handle, path = tempfile.mkstemp(prefix="ublbatch-", suffix=".xml")
+        with os.fdopen(handle, "wb") as spill:
+            spill.write(source)
+        chunked = chunked_validation(path, name=name or "<bytes>", spilled=True, **options)
+        if chunked is None:
+            os.unlink(path)
+    if chunked is not None:
+        if kind in (None, chunked.kind):
             return chunked
+        chunked.__exit__(None, None, None)
     return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name, kind=kind,
                            keep=keep, max_document_bytes=max_document_bytes)
 
