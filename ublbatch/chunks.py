@@ -31,7 +31,7 @@ from .codes import ErrorCode
 from .names import AR, BATCH_ROOT, CN, INV, REQUEST_BATCH_ROOT
 from .profiles import file_rules
 from .reader import MAX_DOCUMENT_BYTES, BatchReader, RequestBatchReader, batch_kind, count_mismatch
-from .results import REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
+from .results import REJECTED, BatchHeader, BatchResult, DocumentResult, Issue, Tally
 from .schemas import document_schema, schema_info
 
 CHUNK_TARGET = 2 * 1024 * 1024
@@ -163,7 +163,7 @@ def _validate_chunk_job(job: Job) -> ChunkResult:
     return validate_chunk(chunk, profile=profile, schema_dir=schema_dir, explain=explain, max_document_bytes=cap)
 
 
-class ChunkedValidation:
+class ChunkedValidation(Tally):
     """Validation of a batch file range by range, in this process or in ``jobs`` worker processes.
 
     It has the interface of ``BatchValidation`` (``header``, iteration, ``file_errors``, counts,
@@ -187,13 +187,10 @@ class ChunkedValidation:
         self._jobs = jobs
         self._schema_dir = schema_dir
         self._explain = explain
-        self._keep = keep
+        Tally.__init__(self, keep)
         self.kind = chunks[0].kind
         self.header = chunks[0].header
-        self.results: list[DocumentResult] = []
         self.file_errors: list[Issue] = []
-        self.accepted_count = 0
-        self.rejected_count = 0
         documents = ("ApplicationResponse",) if self.kind == "response" else ("Invoice", "CreditNote")
         compiled = [document_schema(d, profile, schema_dir) for d in documents]  # before any worker forks
         self.schema = compiled[0]
@@ -209,10 +206,6 @@ class ChunkedValidation:
     @property
     def source_name(self) -> str:
         return self.source
-
-    @property
-    def total_count(self) -> int:
-        return self.accepted_count + self.rejected_count
 
     def schema_info(self) -> dict[str, str]:
         return schema_info(self.schema.files)
@@ -234,15 +227,6 @@ class ChunkedValidation:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # after a recovery the rest is not needed
 
-    def _count(self, result: DocumentResult) -> DocumentResult:
-        if result.accepted:
-            self.accepted_count += 1
-        else:
-            self.rejected_count += 1
-        if self._keep:
-            self.results.append(result)
-        return result
-
     def __iter__(self) -> Iterator[DocumentResult]:
 
         emitted = 0
@@ -257,7 +241,7 @@ class ChunkedValidation:
                 self.header = part.header
             for result in placed(part, emitted):
                 emitted += 1
-                yield self._count(result)
+                yield self.count(result)
             self.file_errors.extend(part.file_errors)
             if part.recovered:
                 break

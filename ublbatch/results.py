@@ -148,6 +148,29 @@ class DocumentResult:
         )
 
 
+class Tally:
+    """Counts verdicts as they stream by, keeping them only when asked (shared by the validators)."""
+
+    def __init__(self, keep: bool) -> None:
+        self._keep = keep
+        self.results: list[DocumentResult] = []
+        self.accepted_count = 0
+        self.rejected_count = 0
+
+    @property
+    def total_count(self) -> int:
+        return self.accepted_count + self.rejected_count
+
+    def count(self, result: DocumentResult) -> DocumentResult:
+        if result.accepted:
+            self.accepted_count += 1
+        else:
+            self.rejected_count += 1
+        if self._keep:
+            self.results.append(result)
+        return result
+
+
 @attrs.frozen
 class BatchHeader:
     """The header of a response batch, as read (values may be invalid: see file errors)."""

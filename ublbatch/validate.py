@@ -23,7 +23,7 @@ from .messages import translate
 from .names import prefixed
 from .profiles import file_rules, request_rules, response_rules
 from .reader import MAX_DOCUMENT_BYTES, BatchReader, Document, RequestBatchReader, Source, batch_kind
-from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue
+from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue, Tally
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
 
 
@@ -92,7 +92,7 @@ class DocumentValidator:
                               tuple(issues), document.response_status(), document.tag)
 
 
-class BatchValidation:
+class BatchValidation(Tally):
     """Validates a batch as it streams: iterate for each ``DocumentResult`` in source order.
 
     ``kind`` is ``"response"`` (ApplicationResponseBatch), ``"request"`` (RequestBatch) or None to
@@ -120,11 +120,8 @@ class BatchValidation:
         self._line_offset = line_offset
         self._partial = partial
         self._continuation = continuation
-        self._keep = keep
+        Tally.__init__(self, keep)
         self._file_rule_errors: list[Issue] = []
-        self.results: list[DocumentResult] = []
-        self.accepted_count = 0
-        self.rejected_count = 0
 
     def _validator(self, document_kind: str) -> DocumentValidator:
         found = self._validators.get(document_kind)
@@ -157,24 +154,13 @@ class BatchValidation:
     def file_errors(self) -> list[Issue]:
         return self._reader.errors + self._file_rule_errors
 
-    @property
-    def total_count(self) -> int:
-        return self.accepted_count + self.rejected_count
-
     def schema_info(self) -> dict[str, str]:
         return schema_info(self.schema.files)
 
     def __iter__(self) -> Iterator[DocumentResult]:
         for document in self._reader:
             validator = self._validators[document.kind or ""] if document.supported else self._any_validator()
-            result = validator.check(document, line_offset=self._line_offset)
-            if result.accepted:
-                self.accepted_count += 1
-            else:
-                self.rejected_count += 1
-            if self._keep:
-                self.results.append(result)
-            yield result
+            yield self.count(validator.check(document, line_offset=self._line_offset))
         if self.kind == "response" and not self._partial:
             self._file_rule_errors = file_rules(self.profile, self.header.file_status_code, self.total_count,
                                                 self.header.line)
