@@ -8,16 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, run_cli
 
 import ublbatch
-from ublbatch.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(
@@ -28,13 +21,13 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
      ("broken/wrong-namespace.xml", 1)],
 )
 def test_exit_codes(capsys: pytest.CaptureFixture[str], name: str, expected: int) -> None:
-    code, _, err = run(capsys, "validate", str(FIXTURES / name))
+    code, _, err = run_cli(capsys, "validate", str(FIXTURES / name))
     assert code == expected
     assert bool(err) == (expected == 2)
 
 
 def test_text_report(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "validate", str(FIXTURES / "google-document-error.xml"))
+    code, out, err = run_cli(capsys, "validate", str(FIXTURES / "google-document-error.xml"))
     assert code == 1 and err == ""
     lines = out.splitlines()
     assert lines[0].endswith("InvoiceRequest_20240116_TK99B0E1 (file status S), 2 documents: 0 accepted, "
@@ -45,13 +38,13 @@ def test_text_report(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "validate", str(FIXTURES / "mixed.xml"), "--format", "json")
+    code, out, _ = run_cli(capsys, "validate", str(FIXTURES / "mixed.xml"), "--format", "json")
     data = json.loads(out)
     assert code == 1 and data["total_count"] == 6 and data["rejected_count"] == 3
 
 
 def test_json_after_file_error_keeps_documents(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "validate", str(FIXTURES / "broken" / "truncated.xml"), "--format", "json")
+    code, out, err = run_cli(capsys, "validate", str(FIXTURES / "broken" / "truncated.xml"), "--format", "json")
     data = json.loads(out)
     assert code == 2 and [r["id"] for r in data["results"]] == ["AR-T-1", "AR-T-2"]
     assert data["file_errors"][0]["line"] == 86
@@ -59,7 +52,7 @@ def test_json_after_file_error_keeps_documents(capsys: pytest.CaptureFixture[str
 
 
 def test_ndjson_streams_header_results_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "validate", str(FIXTURES / "mixed.xml"), "--format", "ndjson")
+    code, out, _ = run_cli(capsys, "validate", str(FIXTURES / "mixed.xml"), "--format", "ndjson")
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 1
     assert lines[0]["type"] == "header" and lines[0]["batch_id"] == "InvoiceRequest_20240202_TKD4E5F6"
@@ -71,21 +64,21 @@ def test_ndjson_streams_header_results_summary(capsys: pytest.CaptureFixture[str
 
 
 def test_status_command(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "status", str(FIXTURES / "google-document-error.xml"), "--format", "json")
+    code, out, _ = run_cli(capsys, "status", str(FIXTURES / "google-document-error.xml"), "--format", "json")
     assert code == 0 and json.loads(out) == ublbatch.batch_status(FIXTURES / "google-document-error.xml").to_dict()
-    code, out, _ = run(capsys, "status", str(FIXTURES / "google-file-error.xml"), "--format", "json", "--event")
+    code, out, _ = run_cli(capsys, "status", str(FIXTURES / "google-file-error.xml"), "--format", "json", "--event")
     assert json.loads(out)["type"] == "batch.failed"
-    code, out, _ = run(capsys, "status", str(FIXTURES / "google-pending.xml"))
+    code, out, _ = run_cli(capsys, "status", str(FIXTURES / "google-pending.xml"))
     assert out.splitlines()[0].endswith("InvoiceRequest_20240115_TK7F3A9C processing: 0 delivered, 1 pending, 0 failed")
-    code, _, err = run(capsys, "status", str(FIXTURES / "broken" / "truncated.xml"))
+    code, _, err = run_cli(capsys, "status", str(FIXTURES / "broken" / "truncated.xml"))
     assert code == 2 and "line 86" in err
 
 
 def test_unreadable_file_and_bad_call(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = run(capsys, "validate", str(tmp_path / "missing.xml"))
+    code, out, err = run_cli(capsys, "validate", str(tmp_path / "missing.xml"))
     assert code == 2 and out == "" and "missing.xml: cannot open" in err
     with pytest.raises(SystemExit) as exc:
-        main(["validate", str(FIXTURES / "mixed.xml"), "--profile", "nope"])
+        run_cli(capsys, "validate", str(FIXTURES / "mixed.xml"), "--profile", "nope")
     assert exc.value.code == 2
 
 
