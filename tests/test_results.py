@@ -71,7 +71,7 @@ def test_delivery_status_from_reason_codes() -> None:
     items = {i.id: i.to_dict() for i in status.failed_items}
     assert items["AR-2024-0105"] == {"id": "AR-2024-0105", "error": {
         "code": "COM", "message": "Permanent failure at the tax authority"},
-        "action": "manual_intervention", "retriable": False}
+        "action": "manual_intervention", "retriable": False, "queue": "manual"}
     assert items["INV-NOT-HERE"]["error"]["code"] == "MISSING"
 
 
@@ -82,10 +82,10 @@ def test_delivery_status_shapes_and_events() -> None:
         "delivered_count": 0, "pending_count": 0, "failed_count": 2,
         "failed_items": [
             {"id": "GVR-0002-2024-000201", "error": {"code": "REF", "message": "Tax ID is not correct"},
-             "action": "revise_rebill", "retriable": False},
+             "action": "revise_rebill", "retriable": False, "queue": "manual"},
             {"id": "GVR-0002-2024-000202", "error": {"code": "SVE",
                                                       "message": "Buyer address is missing the postal code"},
-             "action": "manual_intervention", "retriable": False}],
+             "action": "manual_intervention", "retriable": False, "queue": "manual"}],
         "file_status": "S", "file_errors": []}
     assert errors.to_event()["type"] == "batch.completed"
     failed = ublbatch.batch_status(FIXTURES / "google-file-error.xml")

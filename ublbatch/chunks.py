@@ -188,6 +188,8 @@ class ChunkedValidation(Tally):
         self._schema_dir = schema_dir
         self._explain = explain
         Tally.__init__(self, keep)
+        self.bytes_read = 0
+        """The file is validated up to this offset (for progress reports)."""
         self.kind = chunks[0].kind
         self.header = chunks[0].header
         self.file_errors: list[Issue] = []
@@ -239,6 +241,7 @@ class ChunkedValidation(Tally):
                                      max_document_bytes=self._cap)
             if part.chunk.first:
                 self.header = part.header
+            self.bytes_read = part.chunk.end
             for result in placed(part, emitted):
                 emitted += 1
                 yield self.count(result)

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
+from ._terminal import Painter, Progress, painter, progress
 from .codes import StatusReasonCode
+from .convert import JSON_SUFFIXES, from_json, read_json, to_json
 from .errors import SourceError, UblBatchError
 from .model import ApplicationResponse
 from .profiles import PROFILES
@@ -27,46 +29,119 @@ from .respond import respond
 from .results import BatchResult, DeliveryStatus, DocumentResult, Issue
 from .schemas import install_schemas, verify_schemas
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
-from .status import StatusScan
+from .status import StatusScan, failed_item
+from .tables import RESULT_COLUMNS, STATUS_COLUMNS, CsvWriter, result_row, status_row
 from .validate import validate_stream
-from .writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_DOCUMENT_BYTES, DEFAULT_MAX_DOCUMENTS, BatchWriter, Limits
+from .writer import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    DEFAULT_MAX_DOCUMENTS,
+    NO_LIMITS,
+    BatchWriter,
+    Limits,
+    WriteReport,
+)
 
 EXIT_OK, EXIT_REJECTED, EXIT_FILE = 0, 1, 2
 
 
+class Ui:
+    """Where a command's output goes: stdout for results, stderr for messages, both maybe coloured."""
+
+    def __init__(self, quiet: bool, color: str) -> None:
+        self.quiet = quiet
+        self.color = color
+        self.out = sys.stdout
+        self.paint = painter(color, sys.stdout)
+        self._paint_err = painter(color, sys.stderr)
+
+    def error(self, message: str) -> None:
+        """A problem: always shown."""
+        print(f"{self._paint_err('ublbatch:', 'bold red')} {message}", file=sys.stderr)
+
+    def info(self, message: str) -> None:
+        """What was done (files written, counts): left out with ``--quiet``."""
+        if not self.quiet:
+            print(f"ublbatch: {message}", file=sys.stderr)
+
+    def progress(self, what: str, path: str, *, stdout_busy: bool) -> Progress:
+        return progress(what, path, quiet=self.quiet, color_mode=self.color, stdout_busy=stdout_busy)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return its exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.ui = Ui(args.quiet, args.color)
     try:
         code: int = args.run(args)
         return code
     except UblBatchError as exc:
-        print(f"ublbatch: {exc}", file=sys.stderr)
+        args.ui.error(str(exc))
         return EXIT_FILE
     except BrokenPipeError:
         return EXIT_FILE
 
 
+_EXAMPLES = {
+    None: """examples:
+  ublbatch validate batch.xml                      every document against UBL 2.4 (exit 1 if any rejected)
+  ublbatch validate batch.xml --profile google     Google's profile of UBL 2.4
+  ublbatch validate batch.xml --format json        GoRoute-shaped result (see schemas/batch-result.schema.json)
+  ublbatch status batch.xml --failed-only --format ndjson   failed documents for retry/manual queues
+  ublbatch convert batch.xml --to ndjson -o batch.ndjson    every document as JSON, one per line
+  ublbatch convert batch.ndjson --from ndjson -o batch.xml  and back
+  ublbatch build --request-file-name Req_TK1 responses/ -o batch.xml
+  ublbatch split batch.xml --max-documents 100 -o parts/
+  ublbatch schemas verify --schemas ~/os-UBL-2.4
+
+exit codes: 0 all accepted, 1 some document rejected (or skipped), 2 the file cannot be processed
+(not a batch, broken XML, envelope errors, bad schemas) or a wrong call.""",
+    "validate": """examples:
+  ublbatch validate batch.xml
+  ublbatch validate batch.xml --profile google --format json > result.json
+  ublbatch validate batch.xml --format csv > results.csv      one row per document
+  ublbatch validate big.xml --jobs 2 --format ndjson | jq -c 'select(.status == "rejected")'
+  ublbatch validate batch.xml --explain                       add xmlschema's account of each error""",
+    "status": """examples:
+  ublbatch status batch.xml                                   delivered / pending / failed counts
+  ublbatch status batch.xml --format json --event             as a GoRoute webhook event
+  ublbatch status batch.xml --failed-only --format ndjson | jq -c 'select(.queue == "retry")'
+  ublbatch status batch.xml --format csv > status.csv""",
+    "convert": """examples:
+  ublbatch convert batch.xml --to json -o batch.json
+  ublbatch convert batch.xml --to ndjson | jq '.document.uuid'
+  ublbatch convert batch.ndjson --from ndjson -o batch.xml    header taken from the first line
+  ublbatch convert docs.json --from json --request-file-name Req_TK1 -o batch.xml
+
+Each document is ApplicationResponse.to_dict(); elements the model does not name are kept, as XML,
+under "_extra", so converting back gives the same content.""",
+}
+
+
 def _parser() -> argparse.ArgumentParser:
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
+                                   epilog=_EXAMPLES.get(name), parents=[common],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    # the output options work before or after the command: on the command they must not reset the value
+    common = argparse.ArgumentParser(add_help=False)
+    _output_options(common, default=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
         prog="ublbatch",
-        description="Validate and report Google e-invoice ApplicationResponseBatch files (UBL 2.4).",
-        epilog="examples:\n  ublbatch validate batch.xml\n  ublbatch validate batch.xml --format json\n"
-               "  ublbatch status batch.xml\n"
-               "  ublbatch build --request-file-name Req_TK1 responses/ -o batch.xml\n"
-               "  ublbatch split batch.xml --max-documents 100 -o parts/\n"
-               "  ublbatch extract batch.xml --id GVR-1 -o docs/\n"
-               "  ublbatch schemas verify --schemas ~/os-UBL-2.4",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Validate, report and convert Google e-invoice ApplicationResponseBatch files (UBL 2.4).",
+        epilog=_EXAMPLES[None], formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ublbatch {__version__}")
+    _output_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="validate every document of a batch")
+    validate = command("validate", "validate every document of a batch")
     validate.add_argument("file", metavar="FILE")
     validate.add_argument("--profile", choices=PROFILES, default="strict")
     validate.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the OASIS UBL 2.4 release to use")
-    validate.add_argument("--format", choices=("text", "json", "ndjson"), default="text")
+    validate.add_argument("--format", choices=("text", "json", "ndjson", "csv"), default="text")
     validate.add_argument("--max-document-bytes", type=_size, default=MAX_DOCUMENT_BYTES, metavar="SIZE",
                           help="refuse a document bigger than this while reading (default 15 MiB; none: no cap)")
     validate.add_argument("--jobs", type=int, default=1, metavar="N",
@@ -75,46 +150,60 @@ def _parser() -> argparse.ArgumentParser:
                           help="add the xmlschema engine's account of each rejected document (slower)")
     validate.set_defaults(run=_validate)
 
-    status = commands.add_parser("status", help="delivery outcome from the status reason codes")
+    status = command("status", "delivery outcome of each document from its status reason code")
     status.add_argument("file", metavar="FILE")
-    status.add_argument("--format", choices=("text", "json"), default="text")
-    status.add_argument("--event", action="store_true", help="wrap the JSON as a GoRoute webhook event")
+    status.add_argument("--format", choices=("text", "json", "ndjson", "csv"), default="text")
+    status.add_argument("--failed-only", action="store_true",
+                        help="ndjson/csv: only the documents that will not be delivered (with their queue)")
+    status.add_argument("--event", action="store_true", help="json: wrap it as a GoRoute webhook event")
     status.set_defaults(run=_status)
 
-    build = commands.add_parser("build", help="build a batch from ApplicationResponse files or JSON/NDJSON models")
+    convert = command("convert", "a batch as JSON or NDJSON documents, or back to XML")
+    convert.add_argument("file", metavar="FILE")
+    direction = convert.add_mutually_exclusive_group()
+    direction.add_argument("--to", choices=("json", "ndjson"),
+                           help="write the XML batch FILE as this (default for .xml files: json)")
+    direction.add_argument("--from", dest="source_format", choices=("json", "ndjson"),
+                           help="FILE is this; build the XML batch (default for .json/.ndjson files)")
+    convert.add_argument("-o", "--output", metavar="OUT", help="default: standard output")
+    back = convert.add_argument_group("building back (--from)")
+    back.add_argument("--request-file-name", metavar="NAME", help="instead of the one in the JSON")
+    back.add_argument("--status", choices=("S", "E", "D"), help="instead of the one in the JSON")
+    back.add_argument("--description", help="instead of the one in the JSON")
+    _writer_options(back)
+    _limit_options(back, documents=None, limits=NO_LIMITS)
+    convert.set_defaults(run=_convert)
+
+    build = command("build", "build a batch from ApplicationResponse files or JSON/NDJSON models")
     build.add_argument("inputs", metavar="INPUT", nargs="+",
                        help="ApplicationResponse XML files or folders of them (sorted by name), or one .json/.ndjson")
     build.add_argument("--request-file-name", required=True, metavar="NAME")
     build.add_argument("--status", default="S", choices=("S", "E", "D"))
     build.add_argument("--description", default="", help="FileStatus/StatusDescription")
     build.add_argument("-o", "--output", metavar="OUT", help="the batch file (default: standard output)")
-    build.add_argument("--skip-invalid", action="store_true", help="leave invalid documents out and report them")
-    build.add_argument("--no-validate", action="store_true", help="write documents without checking them")
-    build.add_argument("--pretty", action="store_true")
-    build.add_argument("--profile", choices=PROFILES, default="strict")
-    build.add_argument("--schemas", metavar="DIR_OR_ZIP")
+    _writer_options(build)
     _limit_options(build, documents=None)
     build.set_defaults(run=_build)
 
-    split = commands.add_parser("split", help="split a batch into numbered parts under limits")
+    split = command("split", "split a batch into numbered parts under limits")
     split.add_argument("file", metavar="FILE")
     split.add_argument("-o", "--output", metavar="DIR", required=True)
     _limit_options(split, documents=DEFAULT_MAX_DOCUMENTS)
     split.set_defaults(run=_split)
 
-    merge = commands.add_parser("merge", help="join parts of one batch (same RequestFileName)")
+    merge = command("merge", "join parts of one batch (same RequestFileName)")
     merge.add_argument("files", metavar="PART", nargs="+")
     merge.add_argument("-o", "--output", metavar="OUT", required=True)
     merge.set_defaults(run=_merge)
 
-    extract = commands.add_parser("extract", help="write embedded documents as standalone UBL files")
+    extract = command("extract", "write embedded documents as standalone UBL files")
     extract.add_argument("file", metavar="FILE")
     extract.add_argument("--id", dest="ids", action="append", metavar="ID",
                          help="only this document (its id, cbc:ID or cbc:UUID); repeatable")
     extract.add_argument("-o", "--output", metavar="DIR", required=True)
     extract.set_defaults(run=_extract)
 
-    respond_cmd = commands.add_parser("respond", help="write the response batch for a request batch")
+    respond_cmd = command("respond", "write the response batch for a request batch")
     respond_cmd.add_argument("request", metavar="REQUEST")
     respond_cmd.add_argument("--outcomes", metavar="JSON",
                              help='file mapping each UUID to {"code": "REF", "reason": "..."} (default PEN for all)')
@@ -127,37 +216,64 @@ def _parser() -> argparse.ArgumentParser:
     respond_cmd.add_argument("--schemas", metavar="DIR_OR_ZIP")
     respond_cmd.set_defaults(run=_respond)
 
-    reconcile_cmd = commands.add_parser("reconcile", help="match response batches to their request batch by UUID")
+    reconcile_cmd = command("reconcile", "match response batches to their request batch by UUID")
     reconcile_cmd.add_argument("request", metavar="REQUEST")
     reconcile_cmd.add_argument("responses", metavar="RESPONSE", nargs="+")
     reconcile_cmd.add_argument("--format", choices=("text", "json"), default="text")
     reconcile_cmd.set_defaults(run=_reconcile)
 
-    schemas = commands.add_parser("schemas", help="check or install the OASIS UBL 2.4 schemas")
+    schemas = command("schemas", "check or install the OASIS UBL 2.4 schemas")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
-    verify = schema_commands.add_parser("verify", help="report which schemas are found and whether they match")
+    verify = schema_commands.add_parser("verify", help="report which schemas are found and whether they match",
+                                        parents=[common])
     verify.add_argument("--schemas", metavar="DIR_OR_ZIP")
     verify.add_argument("--format", choices=("text", "json"), default="text")
     verify.set_defaults(run=_schemas_verify)
-    install = schema_commands.add_parser("install", help="copy a verified release into the package")
+    install = schema_commands.add_parser("install", help="copy a verified release into the package",
+                                         parents=[common])
     install.add_argument("--from", dest="source", metavar="DIR_OR_ZIP", required=True)
     install.set_defaults(run=_schemas_install)
     return parser
 
 
+def _output_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    group = parser.add_argument_group("output options")
+    group.add_argument("-q", "--quiet", action="store_true", default=False if default is None else default,
+                       help="no progress bar and no notes on stderr (errors are still shown)")
+    group.add_argument("--color", "--colour", choices=("auto", "always", "never"),
+                       default="auto" if default is None else default,
+                       help="colour the text output: auto (a terminal and no NO_COLOR), always, never; "
+                            "needs the [cli] extra")
+
+
+def _writer_options(parser: argparse.ArgumentParser | Any) -> None:
+    parser.add_argument("--skip-invalid", action="store_true", help="leave invalid documents out and report them")
+    parser.add_argument("--no-validate", action="store_true", help="write documents without checking them")
+    parser.add_argument("--pretty", action="store_true", help="indent the XML")
+    parser.add_argument("--profile", choices=PROFILES, default="strict", help="validate documents by this profile")
+    parser.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the OASIS UBL 2.4 release to use")
+
+
 def _validate(args: argparse.Namespace) -> int:
     """Flat memory in every format: json spools the results to a temporary file (the counts come first),
-    text keeps only the rejected ones, ndjson keeps none."""
-    out = sys.stdout
+    text keeps only the rejected ones, ndjson and csv keep none."""
+    ui: Ui = args.ui
+    out = ui.out
     rejected: list[DocumentResult] = []
+    live = args.format in ("ndjson", "csv")
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, validate_stream(
             args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain, jobs=args.jobs,
-            max_document_bytes=args.max_document_bytes) as validation:
+            max_document_bytes=args.max_document_bytes) as validation, \
+            ui.progress("validating", args.file, stdout_busy=live) as bar:
         if args.format == "ndjson":
             _line(out, {"type": "header", **validation.header_dict()})
-        for result in validation:
+        rows = CsvWriter(out, RESULT_COLUMNS) if args.format == "csv" else None
+        for count, result in enumerate(validation, 1):
+            bar.update(count, validation.bytes_read)
             if args.format == "ndjson":
                 _line(out, {"type": "result", **result.to_dict()})
+            elif rows is not None:
+                rows.write(result_row(result))
             elif args.format == "json":
                 spool.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
             elif not result.accepted:
@@ -179,65 +295,129 @@ def _validate(args: argparse.Namespace) -> int:
     elif args.format == "text":
         summary = BatchResult(validation.header, (), tuple(validation.file_errors), validation.profile,
                               None, validation.source_name)
-        _text_report(out, summary, validation.accepted_count, rejected)
+        _text_report(out, ui.paint, summary, validation.accepted_count, rejected)
     for error in validation.file_errors:
-        print(f"ublbatch: {error.message}", file=sys.stderr)
+        ui.error(error.message)
     if validation.file_errors:
         return EXIT_FILE
     return EXIT_REJECTED if validation.rejected_count else EXIT_OK
 
 
-def _text_report(out: IO[str], result: BatchResult, accepted: int, rejected: list[DocumentResult]) -> None:
+def _text_report(out: IO[str], paint: Painter, result: BatchResult, accepted: int,
+                 rejected: list[DocumentResult]) -> None:
     header = result.header
     about = (f"request batch, documentCount {header.document_count}" if header.kind == "request"
              else f"file status {header.file_status_code or '?'}")
-    out.write(f"{result.source}: {result.batch_id or '(no batch id)'} ({about}), "
-              f"{accepted + len(rejected)} documents: {accepted} accepted, "
-              f"{len(rejected)} rejected [{result.profile}]\n")
+    verdict = (paint(f"{accepted} accepted", "green") + ", "
+               + paint(f"{len(rejected)} rejected", "bold red" if rejected else "green"))
+    out.write(f"{paint(str(result.source), 'bold')}: {result.batch_id or '(no batch id)'} ({about}), "
+              f"{accepted + len(rejected)} documents: {verdict} [{result.profile}]\n")
     if rejected:
         common = Counter(r.error.message for r in rejected if r.error is not None)
         for message, count in common.most_common(5):
             if count > 1:
-                out.write(f"  {count} documents: {message}\n")
+                out.write(f"  {paint(f'{count} documents:', 'yellow')} {message}\n")
         for r in rejected:
-            _document_lines(out, r)
+            _document_lines(out, paint, r)
     if result.file_errors:
-        out.write(f"  {len(result.file_errors)} file-level error(s), on stderr\n")
+        out.write(f"  {paint(f'{len(result.file_errors)} file-level error(s)', 'bold red')}, on stderr\n")
 
 
-def _document_lines(out: IO[str], result: DocumentResult) -> None:
+def _document_lines(out: IO[str], paint: Painter, result: DocumentResult) -> None:
     errors = result.errors
     first = errors[0] if errors else None
-    out.write(f"  rejected #{result.index} {result.id} (line {result.line}): "
-              f"{first.message if first else 'rejected'}{_where(first)}\n")
+    out.write(f"  {paint(f'rejected #{result.index} {result.id}', 'red')} (line {result.line}): "
+              f"{first.message if first else 'rejected'}{paint(_where(first), 'dim')}\n")
     for issue in errors[1:]:
-        out.write(f"      line {issue.line}: {issue.message}{_where(issue)}\n")
+        out.write(f"      line {issue.line}: {issue.message}{paint(_where(issue), 'dim')}\n")
 
 
 def _where(issue: Issue | None) -> str:
     return f" at {issue.path}" if issue is not None and issue.path else ""
 
 
+_STATUS_STYLE = {"completed": "green", "processing": "yellow", "failed": "bold red"}
+
+
 def _status(args: argparse.Namespace) -> int:
-    """Streams: failed items are printed (text) or spooled to a temporary file (JSON) as they come."""
-    with StatusScan(args.file) as scan, tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        for item in scan:
-            if args.format == "json":
-                spool.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+    """Streams in every format: rows and failed items are written (text, ndjson, csv) or spooled to a
+    temporary file (json) as they come."""
+    ui: Ui = args.ui
+    out = ui.out
+    live = args.format in ("ndjson", "csv")
+    with StatusScan(args.file) as scan, tempfile.TemporaryFile("w+", encoding="utf-8") as spool, \
+            ui.progress("reading", args.file, stdout_busy=live) as bar:
+        rows = CsvWriter(out, STATUS_COLUMNS) if args.format == "csv" else None
+        for count, document in enumerate(scan, 1):
+            bar.update(count, scan.bytes_read)
+            failed = document.queue is not None
+            if args.format == "ndjson":
+                if failed or not args.failed_only:
+                    _line(out, {"type": "document", **document.to_dict()})
+            elif rows is not None:
+                if failed or not args.failed_only:
+                    rows.write(status_row(document))
+            elif not failed:
+                continue
+            elif args.format == "json":
+                spool.write(json.dumps(failed_item(document.id, document.response).to_dict(),
+                                       ensure_ascii=False) + "\n")
             else:
-                sys.stdout.write(f"  {item.id}: {item.code} {item.message} -> {item.action}"
-                                 f"{' (retriable)' if item.retriable else ''}\n")
+                item = failed_item(document.id, document.response)
+                queue = ui.paint(f"[{document.queue}]", "yellow" if item.retriable else "red")
+                out.write(f"  {item.id}: {item.code} {item.message} -> {item.action} {queue}\n")
         status = scan.summary()
         if args.format == "json":
             spool.seek(0)
-            _status_json(sys.stdout, status, spool, event=args.event)
-        else:
-            sys.stdout.write(f"{args.file}: {status.batch_id or '(no RequestFileName)'} {status.status}: "
-                             f"{status.delivered_count} delivered, {status.pending_count} pending, "
-                             f"{status.failed_count} failed\n")
+            _status_json(out, status, spool, event=args.event)
+        elif args.format == "ndjson":
+            summary = status.to_dict()
+            del summary["failed_items"]
+            _line(out, {"type": "summary", **summary})
+        elif args.format == "text":
+            out.write(f"{ui.paint(args.file, 'bold')}: {status.batch_id or '(no RequestFileName)'} "
+                      f"{ui.paint(status.status, _STATUS_STYLE[status.status])}: "
+                      f"{status.delivered_count} delivered, {status.pending_count} pending, "
+                      f"{status.failed_count} failed\n")
     for error in status.file_errors:
-        print(f"ublbatch: {error.message}", file=sys.stderr)
+        ui.error(error.message)
     return EXIT_FILE if status.file_errors else EXIT_OK
+
+
+def _convert(args: argparse.Namespace) -> int:
+    ui: Ui = args.ui
+    source_format = args.source_format
+    if args.to is None and source_format is None:
+        suffix = Path(args.file).suffix.lower()
+        source_format = suffix.lstrip(".").replace("jsonl", "ndjson") if suffix in JSON_SUFFIXES else None
+    if source_format is None:
+        return _convert_to(args, ui, args.to or "json")
+    limits = Limits(args.max_documents, args.max_bytes, args.max_document_bytes)
+    report = from_json(args.file, args.output if args.output else sys.stdout.buffer,
+                       ndjson=source_format == "ndjson", request_file_name=args.request_file_name,
+                       file_status=args.status, status_description=args.description,
+                       validate=not args.no_validate, on_invalid="skip" if args.skip_invalid else "raise",
+                       profile=args.profile, schema_dir=args.schemas, pretty=args.pretty, limits=limits)
+    return _written(ui, args.output, report)
+
+
+def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
+    def run(out: IO[str]) -> int:
+        report = to_json(args.file, out, ndjson=target == "ndjson")
+        for skipped in report.skipped:
+            ui.error(f"skipped #{skipped.index} {skipped.id} (line {skipped.line}): {skipped.error.message}")
+        for error in report.file_errors:
+            ui.error(error.message)
+        if args.output:
+            ui.info(f"{args.output}: {report.converted} documents converted, {len(report.skipped)} skipped")
+        if report.file_errors:
+            return EXIT_FILE
+        return EXIT_REJECTED if report.skipped else EXIT_OK
+
+    if not args.output:
+        return run(ui.out)
+    with open(args.output, "w", encoding="utf-8", newline="\n") as out:
+        return run(out)
 
 
 def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool) -> None:
@@ -262,34 +442,42 @@ def _json_with_list(out: IO[str], body: dict[str, Any], key: str, lines: IO[str]
 def _schemas_verify(args: argparse.Namespace) -> int:
     report = verify_schemas(args.schemas)
     if args.format == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        args.ui.out.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        sys.stdout.write(f"found by: {report.found_by or '-'}\nlocation: {report.location or '-'}\n")
+        args.ui.out.write(f"found by: {report.found_by or '-'}\nlocation: {report.location or '-'}\n")
         for v in report.variants:
-            sys.stdout.write(f"  {v.variant}/: {v.ok} of {v.checked} pinned files match, "
+            args.ui.out.write(f"  {v.variant}/: {v.ok} of {v.checked} pinned files match, "
                              f"{len(v.mismatched)} differ, {len(v.missing)} missing\n")
             for path in v.mismatched:
-                sys.stdout.write(f"    differs: {path}\n")
-        sys.stdout.write(f"{report.message}\n")
+                args.ui.out.write(f"    differs: {path}\n")
+        args.ui.out.write(f"{report.message}\n")
     if not report.usable:
-        print(f"ublbatch: {report.message}", file=sys.stderr)
+        args.ui.error(report.message)
     return EXIT_OK if report.usable else EXIT_FILE
 
 
 def _schemas_install(args: argparse.Namespace) -> int:
     verified = install_schemas(args.source)
-    sys.stdout.write(f"installed {len(verified.files)} verified files ({verified.variant}/) from "
+    args.ui.out.write(f"installed {len(verified.files)} verified files ({verified.variant}/) from "
                      f"{verified.location}\n")
     return EXIT_OK
 
 
-def _limit_options(parser: argparse.ArgumentParser, *, documents: int | None) -> None:
+def _limit_options(parser: argparse.ArgumentParser | Any, *, documents: int | None,
+                   limits: Limits | None = None) -> None:
+    """``limits`` gives the byte defaults (Google's unless said otherwise)."""
+    max_bytes = DEFAULT_MAX_BYTES if limits is None else limits.max_bytes
+    max_document = DEFAULT_MAX_DOCUMENT_BYTES if limits is None else limits.max_document_bytes
     parser.add_argument("--max-documents", type=_count, default=documents, metavar="N",
                         help=f"documents per batch ('none': no limit; default {documents or 'none'})")
-    parser.add_argument("--max-bytes", type=_size, default=DEFAULT_MAX_BYTES, metavar="SIZE",
-                        help="bytes per batch, e.g. 50MB, 20MiB, 1000000, none (default 50 MiB)")
-    parser.add_argument("--max-document-bytes", type=_size, default=DEFAULT_MAX_DOCUMENT_BYTES, metavar="SIZE",
-                        help="bytes per document (default 15 MiB)")
+    parser.add_argument("--max-bytes", type=_size, default=max_bytes, metavar="SIZE",
+                        help=f"bytes per batch, e.g. 50MB, 20MiB, 1000000, none (default {_shown(max_bytes)})")
+    parser.add_argument("--max-document-bytes", type=_size, default=max_document, metavar="SIZE",
+                        help=f"bytes per document (default {_shown(max_document)})")
+
+
+def _shown(size: int | None) -> str:
+    return "none" if size is None else f"{size / 1024**2:g} MiB"
 
 
 def _count(text: str) -> int | None:
@@ -315,39 +503,30 @@ def _size(text: str) -> int | None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    documents = _inputs(args.inputs)
     limits = Limits(args.max_documents, args.max_bytes, args.max_document_bytes)
-    target = args.output if args.output else sys.stdout.buffer
-    writer = BatchWriter(target, request_file_name=args.request_file_name, file_status=args.status,
+    writer = BatchWriter(args.output if args.output else sys.stdout.buffer,
+                         request_file_name=args.request_file_name, file_status=args.status,
                          status_description=args.description, validate=not args.no_validate,
                          on_invalid="skip" if args.skip_invalid else "raise", profile=args.profile,
                          schema_dir=args.schemas, pretty=args.pretty, limits=limits)
     with writer:
-        writer.write_all(documents)
-    report = writer.report
+        writer.write_all(_inputs(args.inputs))
+    return _written(args.ui, args.output, writer.report)
+
+
+def _written(ui: Ui, output: str | None, report: WriteReport) -> int:
     for skipped in report.skipped:
         first = skipped.error
-        print(f"ublbatch: skipped #{skipped.index} {skipped.id}: {first.message if first else 'invalid'}",
-              file=sys.stderr)
-    if args.output:
-        print(f"{args.output}: {report.written} documents written, {len(report.skipped)} skipped", file=sys.stderr)
+        ui.error(f"skipped #{skipped.index} {skipped.id}: {first.message if first else 'invalid'}")
+    if output:
+        ui.info(f"{output}: {report.written} documents written, {len(report.skipped)} skipped")
     return EXIT_REJECTED if report.skipped else EXIT_OK
 
 
 def _inputs(paths: Sequence[str]) -> Iterator[ApplicationResponse | bytes]:
     """The documents named on the command line, one at a time."""
-    if len(paths) == 1 and Path(paths[0]).suffix.lower() in (".json", ".ndjson", ".jsonl"):
-        path = Path(paths[0])
-        if path.suffix.lower() == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            items = data["documents"] if isinstance(data, dict) else data
-            for item in items:
-                yield ApplicationResponse.from_dict(item)
-        else:
-            with path.open(encoding="utf-8") as lines:
-                for line in lines:
-                    if line.strip():
-                        yield ApplicationResponse.from_dict(json.loads(line))
+    if len(paths) == 1 and Path(paths[0]).suffix.lower() in JSON_SUFFIXES:
+        yield from read_json(paths[0])[1]
         return
     for name in paths:
         path = Path(name)
@@ -372,15 +551,15 @@ def _respond(args: argparse.Namespace) -> int:
                          default_code=StatusReasonCode(args.default_code), with_id=not args.no_id,
                          profile=args.profile, schema_dir=args.schemas)
     except ValueError as exc:
-        print(f"ublbatch: {exc}", file=sys.stderr)
+        args.ui.error(str(exc))
         return EXIT_FILE
-    print(f"{args.output}: {report.written} responses written", file=sys.stderr)
+    args.ui.info(f"{args.output}: {report.written} responses written")
     for index, why in report.not_answered:
-        print(f"ublbatch: request #{index} not answered: {why}", file=sys.stderr)
+        args.ui.error(f"request #{index} not answered: {why}")
     for uuid in report.unused_outcomes:
-        print(f"ublbatch: outcome for {uuid} matches no request", file=sys.stderr)
+        args.ui.error(f"outcome for {uuid} matches no request")
     for error in report.file_errors:
-        print(f"ublbatch: {error.message}", file=sys.stderr)
+        args.ui.error(error.message)
     if report.file_errors:
         return EXIT_FILE
     return EXIT_REJECTED if report.not_answered or report.unused_outcomes else EXIT_OK
@@ -389,41 +568,41 @@ def _respond(args: argparse.Namespace) -> int:
 def _reconcile(args: argparse.Namespace) -> int:
     result = reconcile(args.request, args.responses)
     if args.format == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        args.ui.out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(result.summary() + "\n")
+        args.ui.out.write(result.summary() + "\n")
     for error in result.file_errors:
-        print(f"ublbatch: {error.message}", file=sys.stderr)
+        args.ui.error(error.message)
     if result.file_errors:
         return EXIT_FILE
     return EXIT_OK if result.complete else EXIT_REJECTED
 
 
-def _reshaped(report: ReshapeReport, what: str) -> int:
+def _reshaped(ui: Ui, report: ReshapeReport, what: str) -> int:
     for path in report.outputs:
-        sys.stdout.write(f"{path}\n")
-    print(f"ublbatch: {report.documents} documents {what} into {len(report.outputs)} file(s)", file=sys.stderr)
+        ui.out.write(f"{path}\n")
+    ui.info(f"{report.documents} documents {what} into {len(report.outputs)} file(s)")
     for left in report.left_out:
         where = f"left out #{left.index} (line {left.line}): " if left.index else ""
-        print(f"ublbatch: {where}{left.reason}", file=sys.stderr)
+        ui.error(f"{where}{left.reason}")
     for error in report.file_errors:
-        print(f"ublbatch: {error.message}", file=sys.stderr)
+        ui.error(error.message)
     if report.file_errors:
         return EXIT_FILE
     return EXIT_REJECTED if report.left_out else EXIT_OK
 
 
 def _split(args: argparse.Namespace) -> int:
-    return _reshaped(split_batch(args.file, args.output, max_documents=args.max_documents,
-                                 max_bytes=args.max_bytes), "split")
+    return _reshaped(args.ui, split_batch(args.file, args.output, max_documents=args.max_documents,
+                                          max_bytes=args.max_bytes), "split")
 
 
 def _merge(args: argparse.Namespace) -> int:
-    return _reshaped(merge_batches(args.files, args.output), "merged")
+    return _reshaped(args.ui, merge_batches(args.files, args.output), "merged")
 
 
 def _extract(args: argparse.Namespace) -> int:
-    return _reshaped(extract_documents(args.file, args.output, ids=args.ids), "extracted")
+    return _reshaped(args.ui, extract_documents(args.file, args.output, ids=args.ids), "extracted")
 
 
 def _line(out: IO[str], payload: dict[str, Any]) -> None:

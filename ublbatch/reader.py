@@ -96,6 +96,13 @@ class Document:
     def supported(self) -> bool:
         return self.problem is None
 
+    def unsupported(self) -> Issue | None:
+        """Why this child is not taken as a document, as an issue; None for a supported document."""
+        if self.problem is None:
+            return None
+        return Issue(ErrorCode.UNSUPPORTED_DOCUMENT_TYPE.value, f"Unsupported document: {self.problem}",
+                     rule="batch:unsupported-document", line=self.line, path=f"/{self.tag}", engine="ublbatch")
+
     @property
     def display_id(self) -> str:
         """GoRoute's ``id``: ``cbc:ID``, else ``cbc:UUID``, else ``#<index>``."""
@@ -154,11 +161,13 @@ class BatchReader:
                  max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
         self._stream, self.name, self._owned = _open(source, name)
         self._continuation = continuation
+        """Set when ``source`` is a later byte range of a batch (see ``chunks``): the header is known."""
         self._line_offset = line_offset
         """Lines in ``source`` are this many lines after the file's (a range of a batch: ``chunks``)."""
         self._partial = partial
         """``source`` holds only some of the batch's documents: no whole-file checks."""
-        """Set when ``source`` is a later byte range of a batch (see ``chunks``): the header is known."""
+        self.bytes_read = 0
+        """How many bytes of the source have been read so far (for progress reports)."""
         self._chunk_size = chunk_size
         self._max_document_bytes = max_document_bytes
         self._since_document = 0  # bytes read since a child of the root last ended
@@ -268,6 +277,7 @@ class BatchReader:
 
     def _read(self) -> bytes:
         data = self._stream.read(self._chunk_size)
+        self.bytes_read += len(data)
         if not isinstance(data, bytes | bytearray | memoryview):
             raise SourceError(f"{self.name}: the file object must be opened in binary mode")
         return bytes(data)

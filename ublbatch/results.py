@@ -294,9 +294,45 @@ class FailedItem:
     action: str
     retriable: bool
 
+    @property
+    def queue(self) -> str:
+        """Where GoRoute's partial-failure pattern sends it: ``retry`` (send again as it is) or ``manual``."""
+        return queue_for(self.retriable)
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "error": {"code": self.code, "message": self.message},
-                "action": self.action, "retriable": self.retriable}
+                "action": self.action, "retriable": self.retriable, "queue": self.queue}
+
+
+def queue_for(retriable: bool) -> str:
+    return "retry" if retriable else "manual"
+
+
+@attrs.frozen
+class DocumentStatus:
+    """Where one document stands in delivery: one row of ``ublbatch status`` in CSV and NDJSON."""
+
+    index: int
+    id: str
+    uuid: str | None
+    line: int | None
+    response: ResponseStatus
+    message: str
+    """The status reason as written, else the meaning of the code."""
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.response.outcome
+
+    @property
+    def queue(self) -> str | None:
+        """``retry`` or ``manual`` for a failed document; None for the others."""
+        return queue_for(self.response.retriable) if self.outcome is Outcome.FAILED else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "uuid": self.uuid, "line": self.line,
+                "code": self.response.code, "outcome": self.outcome.value, "action": self.response.action.value,
+                "retriable": self.response.retriable, "queue": self.queue, "message": self.message}
 
 
 @attrs.frozen
@@ -365,6 +401,7 @@ __all__ = [
     "BatchResult",
     "DeliveryStatus",
     "DocumentResult",
+    "DocumentStatus",
     "ErrorCode",
     "FailedItem",
     "Issue",

@@ -9,13 +9,13 @@ import attrs
 
 from .codes import FileStatusCode, Outcome, reason_code
 from .reader import BatchReader, Source
-from .results import DeliveryStatus, FailedItem, ResponseStatus
+from .results import DeliveryStatus, DocumentStatus, FailedItem, ResponseStatus
 
 
 class StatusScan:
-    """Delivery status as a stream: iterate for the failed items, then ``summary()`` has the counts.
+    """Delivery status as a stream: iterate for each document's ``DocumentStatus``, then ``summary()``.
 
-    Nothing is kept per document, so memory stays flat however many documents fail.
+    Nothing is kept per document, so memory stays flat however many documents there are.
     """
 
     def __init__(self, source: Source, *, name: str | None = None) -> None:
@@ -30,14 +30,23 @@ class StatusScan:
                  tb: TracebackType | None) -> None:
         self._reader.close()
 
-    def __iter__(self) -> Iterator[FailedItem]:
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file reading has got (for progress)."""
+        return self._reader.bytes_read
+
+    def __iter__(self) -> Iterator[DocumentStatus]:
         for document in self._reader:
             if not document.supported:
                 continue
             response = document.response_status() or ResponseStatus(None)
             self.counts[response.outcome] += 1
-            if response.outcome is Outcome.FAILED:
-                yield failed_item(document.display_id, response)
+            yield DocumentStatus(document.index, document.display_id, document.uuid, document.line, response,
+                                 status_message(response))
+
+    def failed(self) -> Iterator[FailedItem]:
+        """Only the documents that will not be delivered, as GoRoute's failed items."""
+        return (failed_item(s.id, s.response) for s in self if s.outcome is Outcome.FAILED)
 
     def summary(self) -> DeliveryStatus:
         """The status once every document has been read (``failed_items`` left empty)."""
@@ -53,12 +62,17 @@ class StatusScan:
                               header.file_status_code, tuple(self._reader.errors))
 
 
+def status_message(response: ResponseStatus) -> str:
+    """The reason as written, else what the code means."""
+    known = reason_code(response.code)
+    return response.reason or (known.meaning if known else (
+        "no status reason code" if response.code is None else "unknown status reason code"))
+
+
 def failed_item(doc_id: str, response: ResponseStatus) -> FailedItem:
     """GoRoute's failed item for a document whose status reason code means it will not be delivered."""
-    known = reason_code(response.code)
-    message = response.reason or (known.meaning if known else (
-        "no status reason code" if response.code is None else "unknown status reason code"))
-    return FailedItem(doc_id, response.code or "MISSING", message, response.action.value, response.retriable)
+    return FailedItem(doc_id, response.code or "MISSING", status_message(response), response.action.value,
+                      response.retriable)
 
 
 def batch_status(source: Source, *, name: str | None = None) -> DeliveryStatus:
@@ -67,5 +81,5 @@ def batch_status(source: Source, *, name: str | None = None) -> DeliveryStatus:
     It reads the status reason codes only, so it needs no schema and is as fast as reading.
     """
     with StatusScan(source, name=name) as scan:
-        failed = tuple(scan)
+        failed = tuple(scan.failed())
     return attrs.evolve(scan.summary(), failed_items=failed)

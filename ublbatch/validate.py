@@ -79,10 +79,9 @@ class DocumentValidator:
 
     def check(self, document: Document, *, line_offset: int = 0) -> DocumentResult:
         """The verdict on one document from the reader (``line_offset``: see ``BatchReader``)."""
-        if not document.supported:
-            issues = [Issue(ErrorCode.UNSUPPORTED_DOCUMENT_TYPE.value, f"Unsupported document: {document.problem}",
-                            rule="batch:unsupported-document", line=document.line, path=f"/{document.tag}",
-                            engine="ublbatch")]
+        unsupported = document.unsupported()
+        if unsupported is not None:
+            issues = [unsupported]
         else:
             issues = self.issues(document.element)
             if line_offset:
@@ -149,6 +148,11 @@ class BatchValidation(Tally):
     @property
     def source_name(self) -> str:
         return self._reader.name
+
+    @property
+    def bytes_read(self) -> int:
+        """How far into the source reading has got (for progress reports)."""
+        return self._reader.bytes_read
 
     @property
     def file_errors(self) -> list[Issue]:
