@@ -82,7 +82,7 @@ def test_delivery_status_shapes_and_events() -> None:
         "delivered_count": 0, "pending_count": 0, "failed_count": 2,
         "failed_items": [
             {"id": "GVR-0002-2024-000201", "error": {"code": "REF", "message": "Tax ID is not correct"},
-             "action": "revise_rebill", "retriable": False, "queue": "manual"},
+             "action": "revise_rebill", "retriable": False, "queue": "retry"},
             {"id": "GVR-0002-2024-000202", "error": {"code": "SVE",
                                                       "message": "Buyer address is missing the postal code"},
              "action": "manual_intervention", "retriable": False, "queue": "manual"}],

@@ -296,16 +296,19 @@ class FailedItem:
 
     @property
     def queue(self) -> str:
-        """Where GoRoute's partial-failure pattern sends it: ``retry`` (send again as it is) or ``manual``."""
-        return queue_for(self.retriable)
+        """Where GoRoute's partial-failure pattern sends it: ``retry`` or ``manual`` (see ``queue_for``)."""
+        return queue_for(self.retriable, self.action)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "error": {"code": self.code, "message": self.message},
                 "action": self.action, "retriable": self.retriable, "queue": self.queue}
 
 
-def queue_for(retriable: bool) -> str:
-    return "retry" if retriable else "manual"
+def queue_for(retriable: bool, action: str) -> str:
+    """``retry`` when the request can go again without a person looking at it, as it is (retriable)
+    or revised and rebilled by the vendor's own system (REF, TER); ``manual`` for the rest (SVE, OTH,
+    COM, REJ, a missing or unknown code)."""
+    return "retry" if retriable or action == Action.REVISE_REBILL.value else "manual"
 
 
 @attrs.frozen
@@ -327,7 +330,9 @@ class DocumentStatus:
     @property
     def queue(self) -> str | None:
         """``retry`` or ``manual`` for a failed document; None for the others."""
-        return queue_for(self.response.retriable) if self.outcome is Outcome.FAILED else None
+        if self.outcome is not Outcome.FAILED:
+            return None
+        return queue_for(self.response.retriable, self.response.action.value)
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "id": self.id, "uuid": self.uuid, "line": self.line,

@@ -37,8 +37,7 @@ class StatusScan:
 
     def __iter__(self) -> Iterator[DocumentStatus]:
         for document in self._reader:
-            if not document.supported:
-                continue
+            # a child that is no ApplicationResponse says nothing about delivery: failed, as in from_documents
             response = document.response_status() or ResponseStatus(None)
             self.counts[response.outcome] += 1
             yield DocumentStatus(document.index, document.display_id, document.uuid, document.line, response,
