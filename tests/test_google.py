@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, batch, conformance_documents, embeddable, response
+from conftest import FIXTURES, batch, conformance_documents, embeddable, response, run_cli
 from lxml import etree
 
 import ublbatch
-from ublbatch.cli import main
 
 
 def rules_of(result: ublbatch.DocumentResult) -> list[tuple[str | None, str]]:
@@ -237,15 +236,14 @@ def test_cli_respond_and_reconcile(tmp_path: Path, capsys: pytest.CaptureFixture
     outcomes = tmp_path / "outcomes.json"
     outcomes.write_text(json.dumps({"GVR-R-0002": {"code": "REF", "reason": "Tax ID is not correct"}}))
     out = tmp_path / "response.xml"
-    assert main(["respond", str(FIXTURES / "google-request.xml"), "--outcomes", str(outcomes), "-o", str(out)]) == 0
-    assert main(["validate", str(out), "--profile", "google"]) == 0
-    assert main(["validate", str(FIXTURES / "google-request.xml")]) == 0
-    capsys.readouterr()
-    assert main(["reconcile", str(FIXTURES / "google-request.xml"), str(out), "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["latest"] == {"GVR-R-0001": "PEN", "GVR-R-0002": "REF", "GVR-R-0003": "PEN"}
-    assert main(["reconcile", str(FIXTURES / "google-request.xml"), str(FIXTURES / "google-success.xml")]) == 1
-    text = capsys.readouterr().out
-    assert "3 missing, 1 unmatched" in text and "missing: GVR-R-0001" in text
+    request = str(FIXTURES / "google-request.xml")
+    assert run_cli(capsys, "respond", request, "--outcomes", str(outcomes), "-o", str(out))[0] == 0
+    assert run_cli(capsys, "validate", str(out), "--profile", "google")[0] == 0
+    assert run_cli(capsys, "validate", request)[0] == 0
+    code, printed, _ = run_cli(capsys, "reconcile", request, str(out), "--format", "json")
+    assert code == 0
+    assert json.loads(printed)["latest"] == {"GVR-R-0001": "PEN", "GVR-R-0002": "REF", "GVR-R-0003": "PEN"}
+    code, text, _ = run_cli(capsys, "reconcile", request, str(FIXTURES / "google-success.xml"))
+    assert code == 1 and "3 missing, 1 unmatched" in text and "missing: GVR-R-0001" in text
     outcomes.write_text(json.dumps({"GVR-R-0002": "NOPE"}))
-    assert main(["respond", str(FIXTURES / "google-request.xml"), "--outcomes", str(outcomes), "-o", str(out)]) == 2
+    assert run_cli(capsys, "respond", request, "--outcomes", str(outcomes), "-o", str(out))[0] == 2

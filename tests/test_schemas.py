@@ -7,11 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, shared_path
+from conftest import FIXTURES, run_cli, shared_path
 
 import ublbatch
 from ublbatch import _ubl_files
-from ublbatch.cli import main
 from ublbatch.schemas import document_schema, verify_schemas
 
 
@@ -58,12 +57,10 @@ def test_tampered_file_is_refused_by_name(release_copy: Path, capsys: pytest.Cap
         ublbatch.validate_batch(FIXTURES / "strict-valid.xml", schema_dir=release_copy)
     assert "UBL-CommonBasicComponents-2.4.xsd" in str(exc.value) and "does not match" in str(exc.value)
     assert exc.value.path.endswith("xsdrt/common/UBL-CommonBasicComponents-2.4.xsd")
-    code = main(["validate", str(FIXTURES / "strict-valid.xml"), "--schemas", str(release_copy)])
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(capsys, "validate", str(FIXTURES / "strict-valid.xml"), "--schemas", str(release_copy))
     assert code == 2 and "UBL-CommonBasicComponents-2.4.xsd" in err
-    assert main(["schemas", "verify", "--schemas", str(release_copy)]) == 2
-    out, err = capsys.readouterr()
-    assert "differs: xsdrt/common/UBL-CommonBasicComponents-2.4.xsd" in out
+    code, out, err = run_cli(capsys, "schemas", "verify", "--schemas", str(release_copy))
+    assert code == 2 and "differs: xsdrt/common/UBL-CommonBasicComponents-2.4.xsd" in out
 
 
 def test_missing_required_file_is_refused(release_copy: Path) -> None:
@@ -90,14 +87,14 @@ def test_no_source_gives_one_clear_message(no_default_sources: None, capsys: pyt
         ublbatch.validate_batch(FIXTURES / "strict-valid.xml")
     text = str(exc.value)
     assert "os-UBL-2.4" in text and "UBLBATCH_UBL_DIR" in text and "--schemas" in text
-    assert main(["validate", str(FIXTURES / "strict-valid.xml")]) == 2
-    assert "os-UBL-2.4" in capsys.readouterr().err
-    assert main(["schemas", "verify"]) == 2
+    code, _, err = run_cli(capsys, "validate", str(FIXTURES / "strict-valid.xml"))
+    assert code == 2 and "os-UBL-2.4" in err
+    assert run_cli(capsys, "schemas", "verify")[0] == 2
 
 
 def test_install_copies_a_verified_set(no_default_sources: None, tmp_path: Path, release_copy: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["schemas", "install", "--from", str(release_copy)]) == 0
+    assert run_cli(capsys, "schemas", "install", "--from", str(release_copy))[0] == 0
     installed = _ubl_files.BUNDLED_RELEASE
     assert (installed / "xsdrt" / "maindoc" / "UBL-ApplicationResponse-2.4.xsd").is_file()
     report = verify_schemas()

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, batch, conformance_documents, embeddable, response
+from conftest import FIXTURES, batch, conformance_documents, embeddable, response, run_cli
 from lxml import etree
 
 import ublbatch
-from ublbatch.cli import main
 
 
 def ids_of(path: Path) -> list[str]:
@@ -79,33 +78,34 @@ def test_extract_standalone_documents(tmp_path: Path) -> None:
 
 def test_cli_build_split_merge_extract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     docs = tmp_path / "docs"
-    assert main(["extract", str(FIXTURES / "strict-valid.xml"), "-o", str(docs)]) == 0
+    assert run_cli(capsys, "extract", str(FIXTURES / "strict-valid.xml"), "-o", str(docs))[0] == 0
     out = tmp_path / "built.xml"
-    assert main(["build", "--request-file-name", "Req_TK9", str(docs), "-o", str(out)]) == 0
+    assert run_cli(capsys, "build", "--request-file-name", "Req_TK9", str(docs), "-o", str(out))[0] == 0
     assert ids_of(out) == ["AR-2024-0001", "AR-2024-0002", "AR-2024-0003"]
     # invalid input: refused as a whole without --skip-invalid, reported and left out with it
     bad = docs / "zz-bad.xml"
     bad.write_bytes((docs / "AR-2024-0001.xml").read_bytes().replace(b"<cbc:ID>AR-2024-0001</cbc:ID>", b""))
-    assert main(["build", "--request-file-name", "Req_TK9", str(docs), "-o", str(out)]) == 2
-    assert "Missing required element: cbc:ID" in capsys.readouterr().err
+    code, _, err = run_cli(capsys, "build", "--request-file-name", "Req_TK9", str(docs), "-o", str(out))
+    assert code == 2 and "Missing required element: cbc:ID" in err
     assert ids_of(out) == ["AR-2024-0001", "AR-2024-0002", "AR-2024-0003"]  # the old file is untouched
-    assert main(["build", "--request-file-name", "Req_TK9", "--skip-invalid", str(docs), "-o", str(out)]) == 1
-    assert "skipped #4" in capsys.readouterr().err
+    code, _, err = run_cli(capsys, "build", "--request-file-name", "Req_TK9", "--skip-invalid", str(docs),
+                           "-o", str(out))
+    assert code == 1 and "skipped #4" in err
     # JSON and NDJSON of model dicts
     with ublbatch.read_batch(FIXTURES / "strict-valid.xml") as reader:
         dicts = [d.model().to_dict() for d in reader]
     (tmp_path / "docs.ndjson").write_text("".join(json.dumps(d) + "\n" for d in dicts))
     (tmp_path / "docs.json").write_text(json.dumps(dicts))
     for name in ("docs.ndjson", "docs.json"):
-        assert main(["build", "--request-file-name", "R_J", str(tmp_path / name), "-o", str(out)]) == 0
+        assert run_cli(capsys, "build", "--request-file-name", "R_J", str(tmp_path / name), "-o", str(out))[0] == 0
         assert ids_of(out) == ["AR-2024-0001", "AR-2024-0002", "AR-2024-0003"]
     parts = tmp_path / "parts"
-    assert main(["split", str(out), "--max-documents", "2", "-o", str(parts)]) == 0
-    listed = capsys.readouterr().out.split()
-    assert len(listed) == 2
-    assert main(["merge", *listed, "-o", str(tmp_path / "merged.xml")]) == 0
+    code, listing, _ = run_cli(capsys, "split", str(out), "--max-documents", "2", "-o", str(parts))
+    listed = listing.split()
+    assert code == 0 and len(listed) == 2
+    assert run_cli(capsys, "merge", *listed, "-o", str(tmp_path / "merged.xml"))[0] == 0
     assert ids_of(tmp_path / "merged.xml") == ids_of(out)
-    assert main(["split", str(out), "--max-bytes", "12kb", "-o", str(tmp_path / "p2")]) == 0
+    assert run_cli(capsys, "split", str(out), "--max-bytes", "12kb", "-o", str(tmp_path / "p2"))[0] == 0
     with pytest.raises(SystemExit) as exc:
-        main(["split", str(out), "--max-bytes", "twelve", "-o", str(tmp_path / "p3")])
+        run_cli(capsys, "split", str(out), "--max-bytes", "twelve", "-o", str(tmp_path / "p3"))
     assert exc.value.code == 2 and "not a size" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ._ubl_files import ENV_VAR as SCHEMA_ENV_VAR
 from .codes import Action, ErrorCode, FileStatusCode, Outcome, StatusReasonCode
+from .contract import json_schema
 from .errors import (
     BatchWriteError,
     InvalidDocumentError,
@@ -94,6 +95,7 @@ __all__ = [
     "document_schema",
     "envelope_schema",
     "extract_documents",
+    "json_schema",
     "merge_batches",
     "read_batch",
     "read_request_batch",
