@@ -170,3 +170,22 @@ def test_memory_stays_flat_while_writing(tmp_path: Path) -> None:
         late = _rss_kib()
     assert writer.written == 30_000
     assert late - early < 15_000, (early, late)
+
+
+def test_written_files_get_the_usual_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "new.xml"
+        with ublbatch.BatchWriter(target, request_file_name="R") as writer:
+            writer.write(make(1))
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644  # not mkstemp's 0600: others may read it
+        target.chmod(0o640)
+        with ublbatch.BatchWriter(target, request_file_name="R") as writer:
+            writer.write(make(2))
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640  # replacing a file keeps its mode
+        assert [p.name for p in tmp_path.iterdir()] == ["new.xml"]
+    finally:
+        os.umask(old)

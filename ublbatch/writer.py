@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -125,6 +126,24 @@ def serialise(element: etree._Element, *, pretty: bool = False) -> bytes:
     return _FIXED_DECLARATIONS.sub(b"", data[:head_end]) + data[head_end:]
 
 
+def _temporary_beside(target: Path) -> tuple[Path, int]:
+    """A new file next to ``target`` with the mode the target will keep: its current one when it
+    exists, else what the umask gives a new file (``mkstemp`` would make it 0600 for good)."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = None
+    while True:
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+        try:
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        if mode is not None:
+            os.chmod(temp, mode)
+        return temp, handle
+
+
 class BatchWriter:
     """Writes a response batch: ``with BatchWriter(path, request_file_name=...) as w: w.write(doc)``.
 
@@ -170,9 +189,7 @@ class BatchWriter:
 
     def __enter__(self) -> BatchWriter:
         if isinstance(self._target, str | os.PathLike):
-            target = Path(self._target)
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
-            self._temp = Path(name)
+            self._temp, handle = _temporary_beside(Path(self._target))
             self._out = os.fdopen(handle, "wb")
         else:
             self._out = self._target
