@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, batch, header, response, run_cli
+from conftest import FIXTURES, batch, check_cli_json, header, response, run_cli
 
 from ublbatch import _terminal
 from ublbatch.cli import main
@@ -45,7 +45,7 @@ def test_csv_defuses_formulas_from_the_document(capsys: pytest.CaptureFixture[st
     assert [(r["id"], r["uuid"]) for r in table] == [("'=HYPERLINK(\"http://x.example\",\"y\")", "'+GVR-1"),
                                                      ("'-AR-2", "'@U")]
     code, out, _ = run_cli(capsys, "status", str(hostile), "--format", "csv")
-    assert rows(out)[0]["id"].startswith("'=")
+    assert code == 0 and rows(out)[0]["id"].startswith("'=")
 
 
 def test_status_csv_and_failed_only_queues(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -103,9 +103,9 @@ def test_color_only_when_asked_or_at_a_terminal(capsys: pytest.CaptureFixture[st
 
 def test_quiet_leaves_out_notes_not_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run_cli(capsys, "convert", str(FIXTURES / "mixed.xml"), "-o", str(tmp_path / "m.json"))
-    assert "1 skipped" in err and "skipped #5" in err
+    assert code == 1 and "1 skipped" in err and "skipped #5" in err
     code, _, err = run_cli(capsys, "convert", str(FIXTURES / "mixed.xml"), "-o", str(tmp_path / "m.json"), "-q")
-    assert "1 skipped" not in err and "skipped #5" in err
+    assert code == 1 and "1 skipped" not in err and "skipped #5" in err
 
 
 class FakeTerminal(io.StringIO):
@@ -143,8 +143,10 @@ def test_progress_bar_on_a_terminal_only(capsys: pytest.CaptureFixture[str], mon
         assert terminal.getvalue() == ""
     # stdout is the same terminal and results stream to it: no bar to tear the lines
     monkeypatch.setattr(sys, "stdout", FakeTerminal())
-    assert main(["validate", str(path), "--format", "ndjson"]) == 0
+    args = ["validate", str(path), "--format", "ndjson"]
+    assert main(args) == 0
     assert terminal.getvalue() == ""
+    check_cli_json(args, 0, sys.stdout.getvalue())
     # piped stderr: nothing
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     assert main(["status", str(path)]) == 0

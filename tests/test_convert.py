@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, batch, conformance_documents, embeddable, header, response, run_cli
-from lxml import etree
 from test_model import canonical
 from test_reader import _rss_kib
 

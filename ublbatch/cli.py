@@ -379,6 +379,8 @@ def _status(args: argparse.Namespace) -> int:
                       f"{ui.paint(status.status, _STATUS_STYLE[status.status])}: "
                       f"{status.delivered_count} delivered, {status.pending_count} pending, "
                       f"{status.failed_count} failed\n")
+            if status.file_errors:
+                out.write(f"  {ui.paint(f'{len(status.file_errors)} file-level error(s)', 'bold red')}, on stderr\n")
     for error in status.file_errors:
         ui.error(error.message)
     return EXIT_FILE if status.file_errors else EXIT_OK
