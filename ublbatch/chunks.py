@@ -62,6 +62,7 @@ class Chunk:
 
     @property
     def first(self) -> bool:
+        """True for the range that starts the file (it holds the header)."""
         return self.index == 0
 
 
@@ -207,12 +208,15 @@ class ChunkedValidation(Tally):
 
     @property
     def source_name(self) -> str:
+        """The file's name as reports show it."""
         return self.source
 
     def schema_info(self) -> dict[str, str]:
+        """Name, variant, SHA-256 and location of the schemas in use, for the result's ``schema``."""
         return schema_info(self.schema.files)
 
     def header_dict(self) -> dict[str, object]:
+        """The first line of the NDJSON stream: what is known before the documents."""
         return {"batch_id": self.header.request_file_name, "kind": self.kind, **self.header.to_dict(),
                 "profile": self.profile, "schema": self.schema_info(), "source": self.source}
 
@@ -251,6 +255,7 @@ class ChunkedValidation(Tally):
         self.file_errors.extend(whole_file_errors(self.kind, self.profile, self.header, emitted, self.source))
 
     def result(self) -> BatchResult:
+        """The whole verdict (needs ``keep=True`` for the per-document results)."""
         return BatchResult(self.header, tuple(self.results), tuple(self.file_errors), self.profile,
                            self.schema_info(), self.source)
 

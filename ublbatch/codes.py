@@ -36,10 +36,12 @@ class FileStatusCode(str, enum.Enum):
 
     @property
     def meaning(self) -> str:
+        """What Google means by this file status, in words."""
         return _FILE_STATUS_MEANING[self]
 
     @property
     def action(self) -> Action:
+        """What the receiver of a file with this status is expected to do."""
         return _FILE_STATUS_ACTION[self]
 
 
@@ -70,14 +72,17 @@ class StatusReasonCode(str, enum.Enum):
 
     @property
     def meaning(self) -> str:
+        """What the code means, in words (Peppol's and Google's published meaning)."""
         return _REASONS[self][0]
 
     @property
     def outcome(self) -> Outcome:
+        """Where a document with this code stands in delivery: delivered, pending or failed."""
         return _REASONS[self][1]
 
     @property
     def action(self) -> Action:
+        """What the receiver is expected to do about a document with this code."""
         return _REASONS[self][2]
 
     @property

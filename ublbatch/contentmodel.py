@@ -41,6 +41,7 @@ class Finding:
 
     @property
     def parent(self) -> etree._Element | None:
+        """The element whose content is wrong: the one missing a child, or the misplaced one's parent."""
         return self.element if self.missing is not None else self.element.getparent()
 
 
@@ -55,6 +56,7 @@ class ContentModel:
 
     @classmethod
     def from_schemas(cls, documents: Iterable[bytes]) -> ContentModel:
+        """The sequence of every global element whose named type is a flat sequence, from the schema files' bytes."""
         element_types: dict[str, str] = {}
         type_sequences: dict[str, tuple[Particle, ...]] = {}
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -74,6 +76,7 @@ class ContentModel:
         )
 
     def sequence(self, tag: str) -> tuple[Particle, ...] | None:
+        """The sequence the element ``tag`` (Clark notation) allows, or None when it is not a flat sequence."""
         return self._sequences.get(tag)
 
     def check(self, element: etree._Element) -> list[Finding]:

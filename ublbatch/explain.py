@@ -32,6 +32,7 @@ class XmlschemaExplainer:
 
     @classmethod
     def for_schema(cls, schema: DocumentSchema) -> XmlschemaExplainer:
+        """An explainer for the same verified files as ``schema``; loaded once per process (it takes seconds)."""
         import xmlschema
 
         key = (schema.files.sha256, schema.kind)
@@ -50,6 +51,7 @@ class XmlschemaExplainer:
             return cls(cls._loaded[key])
 
     def explain(self, element: etree._Element) -> list[Issue]:
+        """xmlschema's account of ``element``: every error it finds, with lines in the batch file."""
         copy = etree.fromstring(etree.tostring(element))  # on its own, so paths start at the document
         issues = []
         for error in self._xs.iter_errors(copy):

@@ -35,6 +35,7 @@ class Translation:
 
 
 def shorten(value: str) -> str:
+    """A value as quoted in a message: white space collapsed, cut to ``MAX_VALUE`` characters."""
     value = " ".join(value.split())
     return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
 
@@ -45,6 +46,7 @@ def with_prefixes(text: str) -> str:
 
 
 def translate(raw: str) -> Translation:
+    """libxml2's error text as one plain sentence naming the element, with its rule id."""
     match = _ENTRY.match(raw.strip())
     if match is None:
         return Translation("xsd:other", with_prefixes(raw.strip()), None)

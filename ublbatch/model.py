@@ -45,18 +45,22 @@ class Value(str):
         return self
 
     def attribute(self, name: str) -> str | None:
+        """The value of attribute ``name`` (Clark notation for a namespaced one), or None."""
         return next((v for k, v in self.attributes if k == name), None)
 
     @property
     def scheme_id(self) -> str | None:
+        """``schemeID``: which identifier scheme the value belongs to (e.g. ``GoogleInvoiceNumber``)."""
         return self.attribute("schemeID")
 
     @property
     def list_id(self) -> str | None:
+        """``listID``: which code list the value comes from."""
         return self.attribute("listID")
 
     @property
     def language_id(self) -> str | None:
+        """``languageID``: the language of the text."""
         return self.attribute("languageID")
 
     def __repr__(self) -> str:
@@ -112,6 +116,7 @@ class Extra:
 
     @property
     def tag(self) -> str:
+        """The kept element's name in Clark notation, to tell extras apart."""
         return str(etree.fromstring(self.xml, _SAFE).tag)
 
 
@@ -123,6 +128,7 @@ _UTC_Z = dt.timezone(dt.timedelta(0), "Z")
 
 
 def parse_date(text: str) -> dt.date:
+    """An ``xsd:date`` as a ``date``; one with a timezone becomes a ``ZonedDate`` that keeps it."""
     match = _DATE.match(text.strip())
     if match is None:
         raise ValueError(f"not an xsd:date: {text!r}")
@@ -131,10 +137,12 @@ def parse_date(text: str) -> dt.date:
 
 
 def format_date(value: dt.date) -> str:
+    """The ``xsd:date`` text of a date, with the timezone a ``ZonedDate`` kept."""
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d}{getattr(value, 'zone', '')}"
 
 
 def parse_time(text: str) -> dt.time:
+    """An ``xsd:time`` as a ``time``, with its offset (``Z`` kept as such); at most microseconds."""
     match = _TIME.match(text.strip())
     if match is None:
         raise ValueError(f"not an xsd:time: {text!r}")
@@ -154,6 +162,7 @@ def parse_time(text: str) -> dt.time:
 
 
 def format_time(value: dt.time) -> str:
+    """The ``xsd:time`` text of a time: fractions only when present, ``Z`` or the offset as it was."""
     text = f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if value.microsecond:
         text += "." + f"{value.microsecond:06d}".rstrip("0")
@@ -255,6 +264,7 @@ class _Aggregate:
 
     @classmethod
     def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
+        """Build the object back from ``to_dict()``'s data; unknown keys are an error, not ignored."""
         values: dict[str, Any] = {}
         for part in cls.PARTS:
             if part.name in data and data[part.name] is not None:
@@ -519,6 +529,7 @@ class DocumentReference(_Aggregate):
 
     @property
     def document_type(self) -> Value | None:
+        """The first ``cbc:DocumentType``, the one Google's files carry."""
         return self.document_types[0] if self.document_types else None
 
 
@@ -545,6 +556,7 @@ class Status(_Aggregate):
 
     @property
     def reason(self) -> Value | None:
+        """The first ``cbc:StatusReason``: the text that goes with the code."""
         return self.reasons[0] if self.reasons else None
 
 
@@ -573,6 +585,7 @@ class Response(_Aggregate):
 
     @property
     def description(self) -> Value | None:
+        """The first ``cbc:Description``."""
         return self.descriptions[0] if self.descriptions else None
 
 
@@ -657,6 +670,7 @@ class Party(_Aggregate):
 
     @property
     def name(self) -> Value | None:
+        """The first party name: the vendor or Google, in Google's files."""
         return self.names[0] if self.names else None
 
 

@@ -94,6 +94,7 @@ class Document:
 
     @property
     def supported(self) -> bool:
+        """Whether this child is a document the batch may carry (else see ``problem``)."""
         return self.problem is None
 
     def unsupported(self) -> Issue | None:
@@ -110,6 +111,7 @@ class Document:
 
     @property
     def tag(self) -> str:
+        """The element's name with its canonical prefix, e.g. ``ar:ApplicationResponse``."""
         return prefixed(self.element.tag)
 
     def response_status(self) -> ResponseStatus | None:
@@ -197,6 +199,7 @@ class BatchReader:
         self.close()
 
     def close(self) -> None:
+        """Stop reading and close the source if the reader opened it."""
         self._events.close()
         if self._owned:
             self._stream.close()
@@ -211,6 +214,7 @@ class BatchReader:
 
     @property
     def document_count(self) -> int:
+        """How many children after the header have been read so far."""
         return self._count
 
     # -- the parse -------------------------------------------------------------------------

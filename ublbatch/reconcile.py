@@ -38,9 +38,11 @@ class Reconciliation:
 
     @property
     def complete(self) -> bool:
+        """Every request answered exactly once, nothing else answered, no file error."""
         return not (self.missing or self.unmatched or self.duplicates or self.file_errors)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the counts (what ``ublbatch reconcile --format json`` prints)."""
         return {
             "request_batch": self.request_batch,
             "missing": list(self.missing),
@@ -56,6 +58,7 @@ class Reconciliation:
         }
 
     def summary(self) -> str:
+        """A few lines for people: the counts, the latest codes, then each problem UUID."""
         counts = self.to_dict()["counts"]
         lines = [f"{self.request_batch or '(request batch)'}: {counts['requests']} requests, "
                  f"{counts['responses']} responses; {counts['missing']} missing, {counts['unmatched']} unmatched, "

@@ -39,6 +39,8 @@ class Outcome:
 
     @classmethod
     def from_dict(cls, uuid: str, data: Mapping[str, Any] | str) -> Outcome:
+        """An outcome from its JSON form: a code, or an object with ``code`` and optional ``reason``,
+        ``reference_id``, ``reference_scheme``. An unknown code or key raises ``ValueError`` naming ``uuid``."""
         raw = {"code": data} if isinstance(data, str) else dict(data)
         try:
             code = StatusReasonCode(str(raw.get("code", "")).strip())

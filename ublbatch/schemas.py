@@ -46,10 +46,12 @@ class DocumentSchema:
 
     @property
     def root_tag(self) -> str:
+        """The document's root element in Clark notation (``{...ApplicationResponse-2}ApplicationResponse``)."""
         return f"{{{DOCUMENT_KINDS[self.kind]}}}{self.kind}"
 
 
 def check_profile(profile: str) -> str:
+    """``profile`` itself when it is one of ``PROFILES``; a ``ValueError`` naming the choices otherwise."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
     return profile
@@ -166,6 +168,7 @@ class SchemaReport:
     message: str
 
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready, for ``ublbatch schemas verify --format json``."""
         return attrs.asdict(self)
 
 

@@ -139,14 +139,17 @@ class BatchValidation(Tally):
 
     @property
     def kind(self) -> str:
+        """``response`` or ``request``: the kind of batch being read."""
         return self._reader.KIND
 
     @property
     def header(self) -> BatchHeader:
+        """The batch header, ready once the validation is entered."""
         return self._reader.header
 
     @property
     def source_name(self) -> str:
+        """The file's name as reports show it."""
         return self._reader.name
 
     @property
@@ -156,9 +159,11 @@ class BatchValidation(Tally):
 
     @property
     def file_errors(self) -> list[Issue]:
+        """File-level problems found so far: reading's and the profile's; complete after iterating."""
         return self._reader.errors + self._file_rule_errors
 
     def schema_info(self) -> dict[str, str]:
+        """Name, variant, SHA-256 and location of the schemas in use, for the result's ``schema``."""
         return schema_info(self.schema.files)
 
     def __iter__(self) -> Iterator[DocumentResult]:

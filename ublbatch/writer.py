@@ -245,10 +245,12 @@ class BatchWriter:
 
     @property
     def written(self) -> int:
+        """How many documents have been written so far."""
         return self._written
 
     @property
     def report(self) -> WriteReport:
+        """What has been written and skipped so far; final once the ``with`` block ends."""
         return WriteReport(str(getattr(self._target, "name", self._target)), self._written, self._bytes,
                            tuple(self._skipped))
 
@@ -292,6 +294,7 @@ class BatchWriter:
         return True
 
     def write_all(self, documents: Iterable[DocumentInput]) -> WriteReport:
+        """Write each document in turn (as ``write`` does) and return the report."""
         for document in documents:
             self.write(document)
         return self.report
