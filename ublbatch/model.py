@@ -193,6 +193,18 @@ class _Part:
 _M = TypeVar("_M", bound="_Aggregate")
 
 
+_LAYOUTS: dict[type[_Aggregate], tuple[dict[str, int], dict[str, _Part]]] = {}
+
+
+def _layout(cls: type[_Aggregate]) -> tuple[dict[str, int], dict[str, _Part]]:
+    """Each class's place of every tag in its UBL sequence and its parts by tag, built once."""
+    found = _LAYOUTS.get(cls)
+    if found is None:
+        found = _LAYOUTS[cls] = ({tag: i for i, tag in enumerate(cls.ORDER)},
+                                              {p.tag: p for p in cls.PARTS})
+    return found
+
+
 class _Aggregate:
     """Shared behaviour of the model classes (each is an attrs class with an ``extras`` field)."""
 
@@ -205,8 +217,7 @@ class _Aggregate:
     @classmethod
     def from_element(cls: type[_M], element: etree._Element) -> _M:
         """Read ``element`` (any prefixes) into the model; what it does not cover goes to ``extras``."""
-        positions = {tag: i for i, tag in enumerate(cls.ORDER)}
-        parts = {p.tag: p for p in cls.PARTS}
+        positions, parts = _layout(cls)
         found: dict[str, Any] = {p.name: [] for p in cls.PARTS if p.many}
         extras: list[Extra] = []
         last = -1
@@ -233,7 +244,7 @@ class _Aggregate:
         placed: dict[int, list[Extra]] = {}
         for extra in self.extras:
             placed.setdefault(extra.position, []).append(extra)
-        parts = {p.tag: p for p in self.PARTS}
+        parts = _layout(type(self))[1]
         for extra in placed.get(-1, ()):
             element.append(etree.fromstring(extra.xml, _SAFE))
         for position, tag in enumerate(self.ORDER):
