@@ -134,6 +134,40 @@ def op_status(path: str, jobs: int) -> int:
     return status.delivered_count + status.pending_count + status.failed_count
 
 
+def op_handjson(path: str, jobs: int) -> int:
+    """The hand-written conversion a converter would start from: iterparse, a plain recursive dict of
+    local names and texts (lossy: no attributes, order or namespaces), one JSON line per document."""
+    import json
+
+    from lxml import etree
+
+    def plain(element: etree._Element) -> object:
+        children = [c for c in element if isinstance(c.tag, str)]
+        if not children:
+            return element.text
+        out: dict[str, list[object]] = {}
+        for c in children:
+            out.setdefault(etree.QName(c).localname, []).append(plain(c))
+        return out
+
+    count = 0
+    with open(os.devnull, "w") as sink:
+        for _, element in etree.iterparse(path, events=("end",), tag=f"{{{AR}}}ApplicationResponse"):
+            sink.write(json.dumps(plain(element)) + "\n")
+            count += 1
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    return count
+
+
+def op_convert(path: str, jobs: int) -> int:
+    from ublbatch.convert import to_json
+
+    with open(os.devnull, "w") as sink:
+        return to_json(path, sink, ndjson=True).converted
+
+
 def _elements(path: str) -> list:  # type: ignore[type-arg]
     import ublbatch
     from ublbatch.writer import to_element
@@ -243,9 +277,10 @@ def main() -> None:
         if shutil.which("xmllint"):
             rows.append(("xmllint", 1))
         rows += [("xmlschema_sample", 1), ("validate", 1), ("validate", args.jobs), ("read", 1), ("status", 1),
-                 ("xmlfile", 1), ("writer", 1), ("split", 1)]
+                 ("xmlfile", 1), ("writer", 1), ("split", 1), ("handjson", 1), ("convert", 1)]
         if args.only:
-            rows = [r for r in rows if r[0] in args.only or r[0] in ("iterparse", "handloop", "xmllint", "xmlfile")]
+            baseline_rows = ("iterparse", "handloop", "xmllint", "xmlfile", "handjson")
+            rows = [r for r in rows if r[0] in args.only or r[0] in baseline_rows]
         results = {}
         for name, jobs in rows:
             label = name if jobs == 1 else f"{name} --jobs {jobs}"
@@ -257,7 +292,7 @@ def main() -> None:
             sample["documents"] = total
         baselines = {"validate": "handloop", f"validate --jobs {args.jobs}": "xmllint" if "xmllint" in results
                      else "handloop", "read": "iterparse", "status": "iterparse", "writer": "xmlfile",
-                     "split": "iterparse", "xmlschema_sample": "handloop"}
+                     "split": "iterparse", "xmlschema_sample": "handloop", "convert": "handjson"}
         table = []
         print(f"file: {size_mb:.1f} MB, {total} documents; medians of {args.repeat}; python {sys.version.split()[0]}")
         print(f"{'row':24} {'seconds':>9} {'MB/s':>8} {'docs/s':>10} {'peak MB':>8}  ratio")
