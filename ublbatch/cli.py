@@ -65,6 +65,7 @@ class Ui:
             print(f"ublbatch: {message}", file=sys.stderr)
 
     def progress(self, what: str, path: str, *, stdout_busy: bool) -> Progress:
+        """A progress bar for reading ``path``, or a silent stand-in (see ``_terminal.progress``)."""
         return progress(what, path, quiet=self.quiet, color_mode=self.color, stdout_busy=stdout_busy)
 
 

@@ -44,6 +44,7 @@ class Skipped:
     error: Issue
 
     def to_dict(self) -> dict[str, Any]:
+        """As the ``skipped`` entries of the JSON forms carry it."""
         return {"index": self.index, "id": self.id, "line": self.line,
                 "error": {"code": self.error.code, "message": self.error.message}}
 
@@ -63,6 +64,7 @@ class ConvertReport:
         return not self.skipped and not self.file_errors
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``summary`` of the NDJSON form and the tail of the JSON form."""
         return {"converted": self.converted, "skipped": [s.to_dict() for s in self.skipped],
                 "file_errors": [e.to_dict() for e in self.file_errors]}
 
@@ -94,6 +96,7 @@ class JsonConversion:
 
     @property
     def header(self) -> BatchHeader:
+        """The batch header, ready on entering."""
         return self._reader.header
 
     @property
@@ -114,6 +117,7 @@ class JsonConversion:
                 yield skipped
 
     def report(self) -> ConvertReport:
+        """What was converted and skipped; complete once iteration ends."""
         return ConvertReport(self._reader.header, self._converted, tuple(self._skipped), tuple(self._reader.errors))
 
 

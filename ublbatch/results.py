@@ -43,10 +43,12 @@ class Issue:
     """Who found it: ``libxml2``, ``ublbatch`` (structure, envelope), ``xmlschema``."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The issue's fields that are set (None ones left out, to keep JSON small)."""
         return {k: v for k, v in attrs.asdict(self).items() if v is not None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Issue:
+        """Read an issue back from ``to_dict()`` data; unknown keys are ignored."""
         return cls(**{f.name: data[f.name] for f in attrs.fields(cls) if f.name in data})
 
 
@@ -61,25 +63,30 @@ class ResponseStatus:
 
     @property
     def outcome(self) -> Outcome:
+        """Delivered, pending or failed; an unknown or missing code counts as failed."""
         known = reason_code(self.code)
         return known.outcome if known else Outcome.FAILED
 
     @property
     def action(self) -> Action:
+        """What the vendor does next; unknown or missing codes need a person."""
         known = reason_code(self.code)
         return known.action if known else Action.MANUAL_INTERVENTION
 
     @property
     def retriable(self) -> bool:
+        """True when the same request may still succeed as it is (pending codes only)."""
         known = reason_code(self.code)
         return known.retriable if known else False
 
     def to_dict(self) -> dict[str, Any]:
+        """Code, reason, outcome and action, as the result JSON carries them."""
         return {"code": self.code, "reason": self.reason, "outcome": self.outcome.value,
                 "action": self.action.value}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ResponseStatus:
+        """Read it back from ``to_dict()`` data."""
         return cls(data.get("code"), data.get("reason"))
 
 
@@ -103,10 +110,12 @@ class DocumentResult:
 
     @property
     def accepted(self) -> bool:
+        """True when no issue is an error (warnings do not reject)."""
         return self.status == ACCEPTED
 
     @property
     def errors(self) -> tuple[Issue, ...]:
+        """The issues that decide the verdict, in document order."""
         return tuple(i for i in self.issues if i.level == "error")
 
     @property
@@ -116,6 +125,7 @@ class DocumentResult:
         return errs[0] if errs else None
 
     def to_dict(self) -> dict[str, Any]:
+        """GoRoute's result item (``id``, ``status``, ``transaction_id`` or ``error``) with our extras beside."""
         out: dict[str, Any] = {"id": self.id, "status": self.status}
         if self.accepted:
             out["transaction_id"] = self.uuid
@@ -135,6 +145,7 @@ class DocumentResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DocumentResult:
+        """Read a result back from ``to_dict()`` data."""
         response = data.get("response")
         return cls(
             index=data["index"],
@@ -159,9 +170,11 @@ class Tally:
 
     @property
     def total_count(self) -> int:
+        """Results counted so far."""
         return self.accepted_count + self.rejected_count
 
     def count(self, result: DocumentResult) -> DocumentResult:
+        """Count one result (and keep it when asked to), then hand it on."""
         if result.accepted:
             self.accepted_count += 1
         else:
@@ -186,12 +199,14 @@ class BatchHeader:
 
     @property
     def file_status(self) -> FileStatusCode | None:
+        """The status code as a ``FileStatusCode``; None when missing or not one of S, E, D."""
         try:
             return FileStatusCode(self.file_status_code) if self.file_status_code else None
         except ValueError:
             return None
 
     def file_status_dict(self) -> dict[str, Any] | None:
+        """The ``file_status`` object of the result JSON (code, description, meaning, action)."""
         if self.file_status_code is None and self.file_status_description is None:
             return None
         known = self.file_status
@@ -200,6 +215,7 @@ class BatchHeader:
                 "action": known.action.value if known else None}
 
     def to_dict(self) -> dict[str, Any]:
+        """The header as the result JSON carries it."""
         return {"request_file_name": self.request_file_name, "file_status": self.file_status_dict(),
                 "line": self.line}
 
@@ -218,18 +234,22 @@ class BatchResult:
 
     @property
     def batch_id(self) -> str | None:
+        """GoRoute's ``batch_id``: the batch's RequestFileName (a request batch's batchID)."""
         return self.header.request_file_name
 
     @property
     def total_count(self) -> int:
+        """GoRoute's ``total_count``: every child of the batch, supported or not."""
         return len(self.results)
 
     @property
     def accepted_count(self) -> int:
+        """GoRoute's ``accepted_count``."""
         return sum(1 for r in self.results if r.accepted)
 
     @property
     def rejected_count(self) -> int:
+        """GoRoute's ``rejected_count``."""
         return self.total_count - self.accepted_count
 
     @property
@@ -238,6 +258,7 @@ class BatchResult:
         return not self.file_errors and self.rejected_count == 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The GoRoute-shaped JSON data; ``schemas/batch-result.schema.json`` is its contract."""
         return {
             "batch_id": self.batch_id,
             "total_count": self.total_count,
@@ -257,10 +278,12 @@ class BatchResult:
         }
 
     def to_json(self, **kwargs: Any) -> str:
+        """``to_dict()`` as JSON text (keyword arguments go to ``json.dumps``)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BatchResult:
+        """Read a result back from ``to_dict()`` data (or the JSON of ``validate --format json``)."""
         status = data.get("file_status") or {}
         return cls(
             header=BatchHeader(data.get("request_file_name", data.get("batch_id")), status.get("code"),
@@ -275,6 +298,7 @@ class BatchResult:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> BatchResult:
+        """Read a result back from its JSON text."""
         return cls.from_dict(json.loads(text))
 
     def delivery_status(self) -> DeliveryStatus:
@@ -300,6 +324,7 @@ class FailedItem:
         return queue_for(self.retriable, self.action)
 
     def to_dict(self) -> dict[str, Any]:
+        """GoRoute's failed item, with the queue it goes to."""
         return {"id": self.id, "error": {"code": self.code, "message": self.message},
                 "action": self.action, "retriable": self.retriable, "queue": self.queue}
 
@@ -325,6 +350,7 @@ class DocumentStatus:
 
     @property
     def outcome(self) -> Outcome:
+        """Delivered, pending or failed, from the status reason code."""
         return self.response.outcome
 
     @property
@@ -335,6 +361,7 @@ class DocumentStatus:
         return queue_for(self.response.retriable, self.response.action.value)
 
     def to_dict(self) -> dict[str, Any]:
+        """One line of ``status --format ndjson`` (without its ``type``)."""
         return {"index": self.index, "id": self.id, "uuid": self.uuid, "line": self.line,
                 "code": self.response.code, "outcome": self.outcome.value, "action": self.response.action.value,
                 "retriable": self.response.retriable, "queue": self.queue, "message": self.message}
@@ -360,6 +387,7 @@ class DeliveryStatus:
         documents: Iterable[tuple[str, ResponseStatus | None]],
         file_errors: Iterable[Issue] = (),
     ) -> DeliveryStatus:
+        """Count outcomes from ``(id, ResponseStatus)`` pairs; the failed ones become failed items."""
         from .status import failed_item  # status builds on this module
 
         counts = dict.fromkeys(Outcome, 0)
@@ -380,6 +408,7 @@ class DeliveryStatus:
                    counts[Outcome.FAILED], tuple(failed), header.file_status_code, file_errors)
 
     def to_dict(self) -> dict[str, Any]:
+        """GoRoute's status JSON data; ``schemas/delivery-status.schema.json`` is its contract."""
         return {
             "batch_id": self.batch_id,
             "status": self.status,
@@ -396,6 +425,7 @@ class DeliveryStatus:
         return {"type": f"batch.{self.status}", "data": self.to_dict()}
 
     def to_json(self, **kwargs: Any) -> str:
+        """``to_dict()`` as JSON text (keyword arguments go to ``json.dumps``)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
 

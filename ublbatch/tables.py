@@ -47,6 +47,7 @@ class CsvWriter:
         self._writer.writerow(columns)
 
     def write(self, row: Iterable[Any]) -> None:
+        """Write one row, ``None`` as an empty cell and booleans as true/false."""
         self._writer.writerow([self._cell(value) for value in row])
 
     def _cell(self, value: Any) -> Any:
