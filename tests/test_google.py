@@ -247,3 +247,14 @@ def test_cli_respond_and_reconcile(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 1 and "3 missing, 1 unmatched" in text and "missing: GVR-R-0001" in text
     outcomes.write_text(json.dumps({"GVR-R-0002": "NOPE"}))
     assert run_cli(capsys, "respond", request, "--outcomes", str(outcomes), "-o", str(out))[0] == 2
+
+
+def test_respond_refuses_what_is_not_a_request_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "answer.xml"
+    code, _, err = run_cli(capsys, "respond", str(FIXTURES / "google-success.xml"), "-o", str(out))
+    assert code == 2 and "not a request batch" in err and not out.exists()
+    bad = tmp_path / "outcomes.json"
+    bad.write_text('{"GVR-1": {"code": "REF",}}')
+    code, _, err = run_cli(capsys, "respond", str(FIXTURES / "google-request.xml"), "--outcomes", str(bad),
+                           "-o", str(out))
+    assert code == 2 and f"{bad}, line 1: not JSON" in err and not out.exists()

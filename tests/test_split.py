@@ -109,3 +109,9 @@ def test_cli_build_split_merge_extract(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(SystemExit) as exc:
         run_cli(capsys, "split", str(out), "--max-bytes", "twelve", "-o", str(tmp_path / "p3"))
     assert exc.value.code == 2 and "not a size" in capsys.readouterr().err
+
+
+def test_extract_reports_what_it_leaves_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "extract", str(FIXTURES / "mixed.xml"), "-o", str(tmp_path))
+    assert code == 1 and len(out.splitlines()) == 5
+    assert "left out #5 (line 140): inv:Invoice is not a UBL 2.4 ApplicationResponse" in err

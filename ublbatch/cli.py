@@ -545,8 +545,13 @@ def _inputs(paths: Sequence[str]) -> Iterator[ApplicationResponse | bytes]:
 def _respond(args: argparse.Namespace) -> int:
     outcomes: dict[str, Any] = {}
     if args.outcomes:
-        with open(args.outcomes, encoding="utf-8") as handle:
-            outcomes = json.load(handle)
+        try:
+            with open(args.outcomes, encoding="utf-8") as handle:
+                outcomes = json.load(handle)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SourceError(f"{args.outcomes}: cannot read: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{args.outcomes}, line {exc.lineno}: not JSON: {exc.msg}") from exc
         if not isinstance(outcomes, dict):
             raise SourceError(f"{args.outcomes}: expected a JSON object mapping UUIDs to outcomes")
     try:
@@ -556,7 +561,8 @@ def _respond(args: argparse.Namespace) -> int:
     except ValueError as exc:
         args.ui.error(str(exc))
         return EXIT_FILE
-    args.ui.info(f"{args.output}: {report.written} responses written")
+    if not report.file_errors:
+        args.ui.info(f"{args.output}: {report.written} responses written")
     for index, why in report.not_answered:
         args.ui.error(f"request #{index} not answered: {why}")
     for uuid in report.unused_outcomes:

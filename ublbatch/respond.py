@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from .codes import StatusReasonCode
+from .codes import ErrorCode, StatusReasonCode
 from .model import (
     ApplicationResponse,
     DocumentReference,
@@ -94,6 +94,10 @@ def respond(
     used: set[str] = set()
     skipped: list[tuple[int, str]] = []
     with RequestBatchReader(request_source) as reader:
+        if not reader.header.request_file_name:  # not a request batch, or no batchID to answer: write nothing
+            errors = tuple(reader.errors) or (Issue(ErrorCode.INVALID_ENVELOPE.value, f"{reader.name}: the request "
+                                                    "batch has no batchID to answer", rule="envelope:batch-id"),)
+            return RespondReport(0, (), (), errors)
         writer = BatchWriter(target, request_file_name=reader.header.request_file_name or "", profile=profile,
                              schema_dir=schema_dir, limits=limits)
         with writer:

@@ -148,6 +148,7 @@ def extract_documents(source: Source, out_dir: str | os.PathLike[str], *,
     outputs: list[Path] = []
     used: set[str] = set()
     found: set[str] = set()
+    left_out: list[LeftOut] = []
     with BatchReader(source) as reader:
         for document in reader:
             keys = {document.display_id, document.id, document.uuid} - {None}
@@ -155,6 +156,7 @@ def extract_documents(source: Source, out_dir: str | os.PathLike[str], *,
                 continue
             found |= keys & (wanted or set())  # type: ignore[arg-type]
             if not document.supported:
+                left_out.append(LeftOut(document.index, document.line, f"{document.problem}"))
                 continue
             name = _safe_name(document.display_id) or f"document-{document.index}"
             if name in used:
@@ -163,8 +165,8 @@ def extract_documents(source: Source, out_dir: str | os.PathLike[str], *,
             path = folder / f"{name}.xml"
             path.write_bytes(standalone(document))
             outputs.append(path)
-    missing = tuple(LeftOut(0, None, f"no document with id {i!r}") for i in sorted((wanted or set()) - found))
-    return ReshapeReport(tuple(outputs), len(outputs), missing, tuple(reader.errors))
+    left_out += [LeftOut(0, None, f"no document with id {i!r}") for i in sorted((wanted or set()) - found)]
+    return ReshapeReport(tuple(outputs), len(outputs), tuple(left_out), tuple(reader.errors))
 
 
 def standalone(document: Document) -> bytes:
