@@ -189,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     split = command("split", "split a batch into numbered parts under limits")
     split.add_argument("file", metavar="FILE")
     split.add_argument("-o", "--output", metavar="DIR", required=True)
-    _limit_options(split, documents=DEFAULT_MAX_DOCUMENTS)
+    _limit_options(split, documents=DEFAULT_MAX_DOCUMENTS, per_document=False)
     split.set_defaults(run=_split)
 
     merge = command("merge", "join parts of one batch (same RequestFileName)")
@@ -467,16 +467,18 @@ def _schemas_install(args: argparse.Namespace) -> int:
 
 
 def _limit_options(parser: argparse.ArgumentParser | Any, *, documents: int | None,
-                   limits: Limits | None = None) -> None:
-    """``limits`` gives the byte defaults (Google's unless said otherwise)."""
+                   limits: Limits | None = None, per_document: bool = True) -> None:
+    """``limits`` gives the byte defaults (Google's unless said otherwise); ``per_document``: the
+    command writes documents it checks one by one (``split`` carries them over as they are)."""
     max_bytes = DEFAULT_MAX_BYTES if limits is None else limits.max_bytes
     max_document = DEFAULT_MAX_DOCUMENT_BYTES if limits is None else limits.max_document_bytes
     parser.add_argument("--max-documents", type=_count, default=documents, metavar="N",
                         help=f"documents per batch ('none': no limit; default {documents or 'none'})")
     parser.add_argument("--max-bytes", type=_size, default=max_bytes, metavar="SIZE",
                         help=f"bytes per batch, e.g. 50MB, 20MiB, 1000000, none (default {_shown(max_bytes)})")
-    parser.add_argument("--max-document-bytes", type=_size, default=max_document, metavar="SIZE",
-                        help=f"bytes per document (default {_shown(max_document)})")
+    if per_document:
+        parser.add_argument("--max-document-bytes", type=_size, default=max_document, metavar="SIZE",
+                            help=f"bytes per document (default {_shown(max_document)})")
 
 
 def _shown(size: int | None) -> str:
