@@ -166,3 +166,29 @@ def test_ranges_close_their_files(big: Path) -> None:
         assert len(os.listdir("/proc/self/fd")) <= before + 1
     finally:
         gc.enable()
+
+
+def test_ranges_stay_under_libxml2s_line_limit(tmp_path: Path) -> None:
+    # a pretty-printed batch (ublbatch's own writer) has ~25 lines per document: one range of it would
+    # pass 65,535 lines, where libxml2 reports some elements one line late
+    from ublbatch.chunks import LINES_PER_RANGE
+
+    path = tmp_path / "pretty.xml"
+    declared = response("AR-{i}", "U-{i}").replace(
+        "<ar:ApplicationResponse>", '<ar:ApplicationResponse xmlns:ar="urn:oasis:names:specification:ubl:schema:'
+        'xsd:ApplicationResponse-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregate'
+        'Components-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">', 1)
+    with ublbatch.BatchWriter(path, request_file_name="R", pretty=True, validate=False,
+                              limits=ublbatch.Limits(None, None, None)) as writer:
+        for i in range(4_000):
+            writer.write(declared.replace("{i}", str(i)).encode())
+    text = path.read_bytes().split(b"\n")
+    truth = [n + 1 for n, line in enumerate(text) if b"<ar:ApplicationResponse" in line]
+    assert len(text) > 65_535 + 10_000 and len(truth) == 4_000
+
+    chunks = plan_chunks(path, 1)
+    ends = [c.line for c in chunks[1:]] + [len(text)]
+    assert len(chunks) >= 2 and all(end - c.line <= LINES_PER_RANGE for c, end in zip(chunks, ends, strict=True))
+    merged = merge_chunks([validate_chunk(c) for c in chunks])
+    assert merged is not None and [r.line for r in merged.results] == truth
+    assert [r.line for r in ublbatch.validate_batch(path).results] == truth

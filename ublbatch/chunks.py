@@ -85,10 +85,12 @@ class ChunkResult:
 
 
 def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
-    """Cut a batch file into at most ``n`` ranges at document boundaries, or [] when it cannot be cut.
+    """Cut a batch file into ``n`` ranges at document boundaries, or [] when it cannot be cut.
 
-    It reads the prolog, the header, the end of the file and a little at each cut, then counts
-    lines in one sequential pass; nothing of the file stays in memory.
+    Fewer when documents are too few or too big to cut there; more when a range would hold over
+    ``LINES_PER_RANGE`` lines, so that every line reported stays exact. It reads the prolog, the
+    header, the end of the file and a little at each cut, then counts lines in one sequential
+    pass; nothing of the file stays in memory.
     """
     path = Path(source)
     kind = batch_kind(path)
@@ -115,10 +117,37 @@ def plan_chunks(source: str | os.PathLike[str], n: int) -> list[Chunk]:
             if found is not None and found > cuts[-1]:
                 cuts.append(found)
         cuts.append(body_end)
-        lines = _lines_at(handle, cuts)
+        cuts, lines = _within_line_limit(handle, patterns, cuts)
     chunks = [Chunk(str(path), i, cuts[i], cuts[i + 1], lines[i], wrapper, kind, header)
               for i in range(len(cuts) - 1)]
     return chunks
+
+
+LINES_PER_RANGE = 60_000
+"""libxml2 keeps 16 bits of line number per element (lines past 65,535 are derived, sometimes one
+late); a range is parsed on its own, counting from 1, so ranges stay under this many lines."""
+
+
+def _within_line_limit(handle: IO[bytes], patterns: list[bytes], cuts: list[int]) -> tuple[list[int], list[int]]:
+    """More cuts where a range holds too many lines (pretty-printed files); the line at every cut."""
+    lines = _lines_between(handle, 0, [*cuts, cuts[-1]])
+    for _ in range(4):  # byte targets split lines unevenly: a few rounds settle it
+        extra = []
+        for i in range(len(cuts) - 1):
+            count = lines[i + 1] - lines[i]
+            if count <= LINES_PER_RANGE:
+                continue
+            pieces = -(-count // (LINES_PER_RANGE * 3 // 4))
+            for k in range(1, pieces):
+                found = _next_candidate(handle, patterns, cuts[i] + (cuts[i + 1] - cuts[i]) * k // pieces,
+                                        cuts[i + 1])
+                if found is not None and cuts[i] < found < cuts[i + 1]:
+                    extra.append(found)
+        if not extra:
+            break
+        cuts = sorted({*cuts, *extra})
+        lines = _lines_between(handle, 0, [*cuts, cuts[-1]])
+    return cuts, lines
 
 
 def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
@@ -585,11 +614,6 @@ def _next_candidate(handle: IO[bytes], patterns: list[bytes], start: int, end: i
             return position + best
         position += _BLOCK
     return None
-
-
-def _lines_at(handle: IO[bytes], offsets: list[int]) -> list[int]:
-    """The line number at each offset (ascending), counting newlines in one pass."""
-    return _lines_between(handle, 0, offsets)
 
 
 def _lines_between(handle: IO[bytes], start: int, offsets: list[int]) -> list[int]:
