@@ -179,3 +179,12 @@ def test_damaged_peppol_documents_are_rejected_in_place() -> None:
 def test_unknown_profile_is_misuse() -> None:
     with pytest.raises(ValueError, match="unknown profile"):
         ublbatch.validate_batch(FIXTURES / "strict-valid.xml", profile="lenient")
+
+
+def test_explain_adds_issues_but_keeps_the_verdict_and_its_error() -> None:
+    for name in ("mixed.xml", "google-document-error.xml", "broken/malformed-document.xml"):
+        plain = ublbatch.validate_batch(FIXTURES / name)
+        explained = ublbatch.validate_batch(FIXTURES / name, explain=True)
+        assert [(r.status, r.error) for r in explained.results] == [(r.status, r.error) for r in plain.results]
+        more = sum(len(r.issues) for r in explained.results) - sum(len(r.issues) for r in plain.results)
+        assert more > 0 if name != "broken/malformed-document.xml" else more == 0, name  # no tree: no schema

@@ -72,9 +72,9 @@ class DocumentValidator:
         if not issues:  # never reject without a reason
             issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, "The schema rejects this document",
                                 rule="xsd:other", line=element.sourceline, engine="libxml2"))
-        if self._explainer is not None:
-            issues.extend(self._explainer.explain(element))
-        issues.sort(key=lambda i: i.line if i.line is not None else 1 << 62)
+        issues.sort(key=_by_line)
+        if self._explainer is not None:  # after ours: the document's ``error`` stays the same with --explain
+            issues.extend(sorted(self._explainer.explain(element), key=_by_line))
         return issues
 
     def check(self, document: Document, *, line_offset: int = 0) -> DocumentResult:
@@ -235,6 +235,10 @@ def validate_batch(source: Source, *, profile: str = "strict", schema_dir: str |
         for _ in validation:
             pass
     return validation.result()
+
+
+def _by_line(issue: Issue) -> int:
+    return issue.line if issue.line is not None else 1 << 62
 
 
 def _path(element: etree._Element, root: etree._Element) -> str:
