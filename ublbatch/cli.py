@@ -145,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=("text", "json", "ndjson", "csv"), default="text")
     validate.add_argument("--max-document-bytes", type=_size, default=MAX_DOCUMENT_BYTES, metavar="SIZE",
                           help="refuse a document bigger than this while reading (default 15 MiB; none: no cap)")
-    validate.add_argument("--jobs", type=int, default=1, metavar="N",
+    validate.add_argument("--jobs", type=_positive, default=1, metavar="N",
                           help="validate ranges of the file in N processes (same results)")
     validate.add_argument("--explain", action="store_true",
                           help="add the xmlschema engine's account of each rejected document (slower)")
@@ -312,7 +312,7 @@ def _text_report(out: IO[str], paint: Painter, result: BatchResult, accepted: in
     verdict = (paint(f"{accepted} accepted", "green") + ", "
                + paint(f"{len(rejected)} rejected", "bold red" if rejected else "green"))
     out.write(f"{paint(str(result.source), 'bold')}: {result.batch_id or '(no batch id)'} ({about}), "
-              f"{accepted + len(rejected)} documents: {verdict} [{result.profile}]\n")
+              f"{_n(accepted + len(rejected), 'document')}: {verdict} [{result.profile}]\n")
     if rejected:
         common = Counter(r.error.message for r in rejected if r.error is not None)
         for message, count in common.most_common(5):
@@ -412,7 +412,7 @@ def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
         for error in report.file_errors:
             ui.error(error.message)
         if args.output:
-            ui.info(f"{args.output}: {report.converted} documents converted, {len(report.skipped)} skipped")
+            ui.info(f"{args.output}: {_n(report.converted, 'document')} converted, {len(report.skipped)} skipped")
         if report.file_errors:
             return EXIT_FILE
         return EXIT_REJECTED if report.skipped else EXIT_OK
@@ -486,9 +486,14 @@ def _shown(size: int | None) -> str:
 
 
 def _count(text: str) -> int | None:
-    if text.lower() == "none":
-        return None
-    value = int(text)
+    return None if text.lower() == "none" else _positive(text)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
@@ -524,7 +529,7 @@ def _written(ui: Ui, output: str | None, report: WriteReport) -> int:
         first = skipped.error
         ui.error(f"skipped #{skipped.index} {skipped.id}: {first.message if first else 'invalid'}")
     if output:
-        ui.info(f"{output}: {report.written} documents written, {len(report.skipped)} skipped")
+        ui.info(f"{output}: {_n(report.written, 'document')} written, {len(report.skipped)} skipped")
     return EXIT_REJECTED if report.skipped else EXIT_OK
 
 
@@ -564,7 +569,7 @@ def _respond(args: argparse.Namespace) -> int:
         args.ui.error(str(exc))
         return EXIT_FILE
     if not report.file_errors:
-        args.ui.info(f"{args.output}: {report.written} responses written")
+        args.ui.info(f"{args.output}: {_n(report.written, 'response')} written")
     for index, why in report.not_answered:
         args.ui.error(f"request #{index} not answered: {why}")
     for uuid in report.unused_outcomes:
@@ -592,7 +597,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _reshaped(ui: Ui, report: ReshapeReport, what: str) -> int:
     for path in report.outputs:
         ui.out.write(f"{path}\n")
-    ui.info(f"{report.documents} documents {what} into {len(report.outputs)} file(s)")
+    ui.info(f"{_n(report.documents, 'document')} {what} into {_n(len(report.outputs), 'file')}")
     for left in report.left_out:
         where = f"left out #{left.index} (line {left.line}): " if left.index else ""
         ui.error(f"{where}{left.reason}")
@@ -614,6 +619,10 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     return _reshaped(args.ui, extract_documents(args.file, args.output, ids=args.ids), "extracted")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _line(out: IO[str], payload: dict[str, Any]) -> None:
