@@ -186,3 +186,30 @@ def test_conversion_streams_in_flat_memory(tmp_path: Path) -> None:
     late = _rss_kib()
     assert report.converted == 20_000 and sink.lines == 20_002
     assert late - sink.early < 15_000, (sink.early, late)
+
+
+def test_output_is_safe_and_follows_its_suffix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "batch.xml"
+    source.write_bytes((FIXTURES / "strict-valid.xml").read_bytes())
+    code, _, err = run_cli(capsys, "convert", str(source), "-o", str(source))
+    assert code == 2 and "is the input too" in err
+    assert source.read_bytes() == (FIXTURES / "strict-valid.xml").read_bytes()
+    code, _, err = run_cli(capsys, "convert", str(source), "-o", str(tmp_path / "missing" / "x.json"))
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "convert", str(source), "-o", str(tmp_path))
+    assert code == 2 and "is a folder" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.xml"]  # nothing half-written left behind
+
+    lines = tmp_path / "batch.ndjson"  # the suffix says NDJSON
+    link = tmp_path / "link.ndjson"
+    link.symlink_to(lines.name)
+    assert run_cli(capsys, "convert", str(source), "-o", str(link))[0] == 0
+    assert link.is_symlink() and json.loads(lines.read_text().splitlines()[0])["type"] == "header"
+    with_bom = tmp_path / "bom.ndjson"  # as some Windows tools write it
+    with_bom.write_bytes(b"\xef\xbb\xbf" + lines.read_bytes())
+    assert run_cli(capsys, "convert", str(with_bom), "-o", str(tmp_path / "back.xml"))[0] == 0
+    assert documents_of(tmp_path / "back.xml") == documents_of(source)
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text(lines.read_text().splitlines()[0] + '\n{"type": "document", "index": 1}\n')
+    code, _, err = run_cli(capsys, "convert", str(bad), "-o", str(tmp_path / "x.xml"))
+    assert code == 2 and "line 2: a document entry without its 'document' object" in err

@@ -8,6 +8,8 @@ bad schemas) or the call is wrong. Results go to stdout, messages to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 import tempfile
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import __version__
+from ._atomic import AtomicFile, same_file
 from ._terminal import Painter, Progress, painter, progress
 from .codes import StatusReasonCode
 from .convert import JSON_SUFFIXES, from_json, read_json, to_json
@@ -74,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.ui = Ui(args.quiet, args.color)
+    if getattr(args, "format", None) in ("json", "ndjson", "csv"):
+        _utf8_stdout()
     try:
         code: int = args.run(args)
         return code
@@ -82,6 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FILE
     except BrokenPipeError:
         return EXIT_FILE
+    except OSError as exc:  # a file that cannot be opened or written: said plainly, not as a traceback
+        args.ui.error(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}")
+        return EXIT_FILE
+    except ValueError as exc:  # a value the call or the input got wrong (a status code, a date in JSON, ...)
+        args.ui.error(str(exc))
+        return EXIT_FILE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _utf8_stdout() -> None:
+    """JSON and CSV go out as UTF-8 whatever the locale says (RFC 8259), never failing on a character."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(encoding="utf-8")
 
 
 _EXAMPLES = {
@@ -264,21 +285,21 @@ def _validate(args: argparse.Namespace) -> int:
     live = args.format in ("ndjson", "csv")
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, validate_stream(
             args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain, jobs=args.jobs,
-            max_document_bytes=args.max_document_bytes) as validation, \
-            ui.progress("validating", args.file, stdout_busy=live) as bar:
+            max_document_bytes=args.max_document_bytes) as validation:
         if args.format == "ndjson":
             _line(out, {"type": "header", **validation.header_dict()})
         rows = CsvWriter(out, RESULT_COLUMNS) if args.format == "csv" else None
-        for count, result in enumerate(validation, 1):
-            bar.update(count, validation.bytes_read)
-            if args.format == "ndjson":
-                _line(out, {"type": "result", **result.to_dict()})
-            elif rows is not None:
-                rows.write(result_row(result))
-            elif args.format == "json":
-                spool.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-            elif not result.accepted:
-                rejected.append(result)
+        with ui.progress("validating", args.file, stdout_busy=live) as bar:  # gone before the report
+            for count, result in enumerate(validation, 1):
+                bar.update(count, validation.bytes_read)
+                if args.format == "ndjson":
+                    _line(out, {"type": "result", **result.to_dict()})
+                elif rows is not None:
+                    rows.write(result_row(result))
+                elif args.format == "json":
+                    spool.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+                elif not result.accepted:
+                    rejected.append(result)
         if args.format == "json":
             body = BatchResult(validation.header, (), tuple(validation.file_errors), validation.profile,
                                validation.schema_info(), validation.source_name).to_dict()
@@ -345,28 +366,28 @@ def _status(args: argparse.Namespace) -> int:
     temporary file (json) as they come."""
     ui: Ui = args.ui
     out = ui.out
-    live = args.format in ("ndjson", "csv")
-    with StatusScan(args.file) as scan, tempfile.TemporaryFile("w+", encoding="utf-8") as spool, \
-            ui.progress("reading", args.file, stdout_busy=live) as bar:
+    live = args.format != "json"  # text lists the failed documents as it reads
+    with StatusScan(args.file) as scan, tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         rows = CsvWriter(out, STATUS_COLUMNS) if args.format == "csv" else None
-        for count, document in enumerate(scan, 1):
-            bar.update(count, scan.bytes_read)
-            failed = document.queue is not None
-            if args.format == "ndjson":
-                if failed or not args.failed_only:
-                    _line(out, {"type": "document", **document.to_dict()})
-            elif rows is not None:
-                if failed or not args.failed_only:
-                    rows.write(status_row(document))
-            elif not failed:
-                continue
-            elif args.format == "json":
-                spool.write(json.dumps(failed_item(document.id, document.response).to_dict(),
-                                       ensure_ascii=False) + "\n")
-            else:
-                item = failed_item(document.id, document.response)
-                queue = ui.paint(f"[{document.queue}]", "yellow" if item.retriable else "red")
-                out.write(f"  {item.id}: {item.code} {item.message} -> {item.action} {queue}\n")
+        with ui.progress("reading", args.file, stdout_busy=live) as bar:  # gone before the report
+            for count, document in enumerate(scan, 1):
+                bar.update(count, scan.bytes_read)
+                failed = document.queue is not None
+                if args.format == "ndjson":
+                    if failed or not args.failed_only:
+                        _line(out, {"type": "document", **document.to_dict()})
+                elif rows is not None:
+                    if failed or not args.failed_only:
+                        rows.write(status_row(document))
+                elif not failed:
+                    continue
+                elif args.format == "json":
+                    spool.write(json.dumps(failed_item(document.id, document.response).to_dict(),
+                                           ensure_ascii=False) + "\n")
+                else:
+                    item = failed_item(document.id, document.response)
+                    queue = ui.paint(f"[{document.queue}]", "yellow" if item.queue == "retry" else "red")
+                    out.write(f"  {item.id}: {item.code} {item.message} -> {item.action} {queue}\n")
         status = scan.summary()
         if args.format == "json":
             spool.seek(0)
@@ -394,7 +415,8 @@ def _convert(args: argparse.Namespace) -> int:
         suffix = Path(args.file).suffix.lower()
         source_format = suffix.lstrip(".").replace("jsonl", "ndjson") if suffix in JSON_SUFFIXES else None
     if source_format is None:
-        return _convert_to(args, ui, args.to or "json")
+        told = Path(args.output).suffix.lower() if args.output else ""
+        return _convert_to(args, ui, args.to or ("ndjson" if told in (".ndjson", ".jsonl") else "json"))
     limits = Limits(args.max_documents, args.max_bytes, args.max_document_bytes)
     report = from_json(args.file, args.output if args.output else sys.stdout.buffer,
                        ndjson=source_format == "ndjson", request_file_name=args.request_file_name,
@@ -405,22 +427,30 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
-    def run(out: IO[str]) -> int:
-        report = to_json(args.file, out, ndjson=target == "ndjson")
-        for skipped in report.skipped:
-            ui.error(f"skipped #{skipped.index} {skipped.id} (line {skipped.line}): {skipped.error.message}")
-        for error in report.file_errors:
-            ui.error(error.message)
-        if args.output:
-            ui.info(f"{args.output}: {_n(report.converted, 'document')} converted, {len(report.skipped)} skipped")
-        if report.file_errors:
-            return EXIT_FILE
-        return EXIT_REJECTED if report.skipped else EXIT_OK
-
-    if not args.output:
-        return run(ui.out)
-    with open(args.output, "w", encoding="utf-8", newline="\n") as out:
-        return run(out)
+    if args.output and same_file(args.output, args.file):
+        raise SourceError(f"{args.output}: is the input too; write the JSON elsewhere")
+    output = AtomicFile(args.output) if args.output else None
+    try:
+        if output is None:
+            report = to_json(args.file, ui.out, ndjson=target == "ndjson")
+        else:
+            out = io.TextIOWrapper(output.open(), encoding="utf-8", newline="\n")
+            report = to_json(args.file, out, ndjson=target == "ndjson")
+            out.flush()
+            out.detach()  # the file is the AtomicFile's to close
+            output.commit()
+    finally:
+        if output is not None:
+            output.discard()
+    for skipped in report.skipped:
+        ui.error(f"skipped #{skipped.index} {skipped.id} (line {skipped.line}): {skipped.error.message}")
+    for error in report.file_errors:
+        ui.error(error.message)
+    if args.output:
+        ui.info(f"{args.output}: {_n(report.converted, 'document')} converted, {len(report.skipped)} skipped")
+    if report.file_errors:
+        return EXIT_FILE
+    return EXIT_REJECTED if report.skipped else EXIT_OK
 
 
 def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool) -> None:

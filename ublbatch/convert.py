@@ -165,7 +165,7 @@ def read_json(path: str | os.PathLike[str], *, ndjson: bool | None = None,
         ndjson = path.suffix.lower() != ".json"
     if not ndjson:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SourceError(f"{path}: cannot read the JSON: {exc}") from exc
         if isinstance(data, list):
@@ -174,7 +174,7 @@ def read_json(path: str | os.PathLike[str], *, ndjson: bool | None = None,
             raise SourceError(f"{path}: expected a list of documents or an object with a 'documents' list")
         return data, _documents(path, ((f"document {n}", d) for n, d in enumerate(data["documents"], 1)))
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open(encoding="utf-8-sig")
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc}") from exc
     lines = _ndjson_lines(path, handle)
@@ -203,10 +203,12 @@ def _documents(path: Path, *sources: Iterable[tuple[str, Any]]) -> Iterator[Appl
             kind = item.get("type")
             if kind in ("skipped", "summary"):
                 continue
-            body = item["document"] if kind == "document" or "document" in item else item
+            body = item.get("document") if kind == "document" or "document" in item else item
+            if not isinstance(body, dict):
+                raise SourceError(f"{path}, {where}: a document entry without its 'document' object")
             try:
                 yield ApplicationResponse.from_dict(body)
-            except (ValueError, TypeError, KeyError) as exc:
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 raise SourceError(f"{path}, {where}: not an ApplicationResponse: {exc}") from exc
 
 

@@ -10,16 +10,14 @@ from __future__ import annotations
 import copy
 import os
 import re
-import secrets
-import stat
 from collections.abc import Iterable
-from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, TypeAlias
 
 import attrs
 from lxml import etree
 
+from ._atomic import AtomicFile
 from .codes import ErrorCode, FileStatusCode
 from .errors import BatchWriteError, InvalidDocumentError, LimitExceededError
 from .model import NSMAP, ApplicationResponse
@@ -126,24 +124,6 @@ def serialise(element: etree._Element, *, pretty: bool = False) -> bytes:
     return _FIXED_DECLARATIONS.sub(b"", data[:head_end]) + data[head_end:]
 
 
-def _temporary_beside(target: Path) -> tuple[Path, int]:
-    """A new file next to ``target`` with the mode the target will keep: its current one when it
-    exists, else what the umask gives a new file (``mkstemp`` would make it 0600 for good)."""
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        mode = None
-    while True:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-        try:
-            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
-            continue
-        if mode is not None:
-            os.chmod(temp, mode)
-        return temp, handle
-
-
 class BatchWriter:
     """Writes a response batch: ``with BatchWriter(path, request_file_name=...) as w: w.write(doc)``.
 
@@ -179,7 +159,7 @@ class BatchWriter:
         self._pretty = pretty
         self.limits = limits
         self._out: IO[bytes] | None = None
-        self._temp: Path | None = None
+        self._file: AtomicFile | None = None
         self._written = 0
         self._bytes = 0
         self._skipped: list[DocumentResult] = []
@@ -189,8 +169,8 @@ class BatchWriter:
 
     def __enter__(self) -> BatchWriter:
         if isinstance(self._target, str | os.PathLike):
-            self._temp, handle = _temporary_beside(Path(self._target))
-            self._out = os.fdopen(handle, "wb")
+            self._file = AtomicFile(self._target)
+            self._out = self._file.open()
         else:
             self._out = self._target
         self._emit(b'<?xml version="1.0" encoding="UTF-8"?>\n' + _ROOT_START + b"\n" + self._header_bytes())
@@ -208,20 +188,16 @@ class BatchWriter:
         if self._out is None:
             return
         self._emit(_ROOT_END)
-        if self._temp is not None:
-            self._out.flush()
-            os.fsync(self._out.fileno())
-            self._out.close()
-            os.replace(self._temp, Path(self._target))  # type: ignore[arg-type]
-            self._temp = None
+        if self._file is not None:
+            self._file.commit()
+            self._file = None
         self._out = None
 
     def abort(self) -> None:
         """Drop what was written: for a path, nothing appears at the target."""
-        if self._temp is not None and self._out is not None:
-            self._out.close()
-            self._temp.unlink(missing_ok=True)
-            self._temp = None
+        if self._file is not None:
+            self._file.discard()
+            self._file = None
         self._out = None
 
     def _emit(self, data: bytes) -> None:
