@@ -176,3 +176,12 @@ def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--version"])
     assert re.fullmatch(r"ublbatch \d+\.\d+\.\d+\n", capsys.readouterr().out)
+
+
+def test_a_file_that_cannot_be_read_is_never_completed(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("broken/not-a-batch.xml", "broken/truncated.xml", "google-request.xml"):
+        code, out, err = run_cli(capsys, "status", str(FIXTURES / name), "--format", "json", "--event")
+        assert code == 2 and json.loads(out)["type"] == "batch.failed", name
+        assert json.loads(out)["data"]["file_errors"] and err
+    code, out, _ = run_cli(capsys, "status", str(FIXTURES / "google-pending.xml"), "--format", "json", "--event")
+    assert code == 0 and json.loads(out)["type"] == "batch.processing"

@@ -10,7 +10,7 @@ its webhook events.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -367,6 +367,14 @@ class DocumentStatus:
                 "retriable": self.response.retriable, "queue": self.queue, "message": self.message}
 
 
+def batch_state(header: BatchHeader, pending: int, file_errors: Sequence[Issue]) -> str:
+    """GoRoute's batch ``status``: ``failed`` when Google's file status is E or the file could not be
+    read as a batch (file errors), ``processing`` while a document is pending, else ``completed``."""
+    if header.file_status is FileStatusCode.ERROR or file_errors:
+        return "failed"
+    return "processing" if pending else "completed"
+
+
 @attrs.frozen
 class DeliveryStatus:
     """GoRoute's batch status answer: ``processing`` | ``completed`` | ``failed`` with counts."""
@@ -398,12 +406,7 @@ class DeliveryStatus:
             if response.outcome is Outcome.FAILED:
                 failed.append(failed_item(doc_id, response))
         file_errors = tuple(file_errors)
-        if header.file_status is FileStatusCode.ERROR:
-            status = "failed"
-        elif counts[Outcome.PENDING]:
-            status = "processing"
-        else:
-            status = "completed"
+        status = batch_state(header, counts[Outcome.PENDING], file_errors)
         return cls(header.request_file_name, status, counts[Outcome.DELIVERED], counts[Outcome.PENDING],
                    counts[Outcome.FAILED], tuple(failed), header.file_status_code, file_errors)
 

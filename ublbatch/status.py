@@ -7,9 +7,9 @@ from types import TracebackType
 
 import attrs
 
-from .codes import FileStatusCode, Outcome, reason_code
+from .codes import Outcome, reason_code
 from .reader import BatchReader, Source
-from .results import DeliveryStatus, DocumentStatus, FailedItem, ResponseStatus
+from .results import DeliveryStatus, DocumentStatus, FailedItem, ResponseStatus, batch_state
 
 
 class StatusScan:
@@ -50,12 +50,7 @@ class StatusScan:
     def summary(self) -> DeliveryStatus:
         """The status once every document has been read (``failed_items`` left empty)."""
         header = self._reader.header
-        if header.file_status is FileStatusCode.ERROR:
-            status = "failed"
-        elif self.counts[Outcome.PENDING]:
-            status = "processing"
-        else:
-            status = "completed"
+        status = batch_state(header, self.counts[Outcome.PENDING], self._reader.errors)
         return DeliveryStatus(header.request_file_name, status, self.counts[Outcome.DELIVERED],
                               self.counts[Outcome.PENDING], self.counts[Outcome.FAILED], (),
                               header.file_status_code, tuple(self._reader.errors))
