@@ -213,3 +213,22 @@ def test_output_is_safe_and_follows_its_suffix(tmp_path: Path, capsys: pytest.Ca
     bad.write_text(lines.read_text().splitlines()[0] + '\n{"type": "document", "index": 1}\n')
     code, _, err = run_cli(capsys, "convert", str(bad), "-o", str(tmp_path / "x.xml"))
     assert code == 2 and "line 2: a document entry without its 'document' object" in err
+
+
+def test_round_trip_keeps_order_and_stray_text(tmp_path: Path) -> None:
+    # a comment makes the second note unmodelled; Google's documented slip puts text inside cac:Response
+    doc = response("A-1", "U-1", extra="<cbc:Note>first</cbc:Note><cbc:Note>second<!--c--></cbc:Note>"
+                   "<cbc:Note>third</cbc:Note>").replace("<cac:Response>", "<cac:Response>stray", 1)
+    source = tmp_path / "odd.xml"
+    source.write_bytes(batch(doc))
+    out = io.StringIO()
+    to_json(source, out, ndjson=True)
+    middle = tmp_path / "odd.ndjson"
+    middle.write_text(out.getvalue())
+    from_json(middle, tmp_path / "back.xml", validate=False)
+    with ublbatch.read_batch(tmp_path / "back.xml") as reader:
+        back = next(iter(reader)).element
+    assert [n.text for n in back.iter("{*}Note")] == ["first", "second", "third"]
+    assert back.find("{*}DocumentResponse/{*}Response").text == "stray"
+    for profile in ("strict", "google"):  # rejected before, rejected after: the slip is not cleaned away
+        assert ublbatch.validate_batch(tmp_path / "back.xml", profile=profile).rejected_count == 1

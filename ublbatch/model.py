@@ -220,6 +220,7 @@ class _Aggregate:
         positions, parts = _layout(cls)
         found: dict[str, Any] = {p.name: [] for p in cls.PARTS if p.many}
         extras: list[Extra] = []
+        spilled: set[str] = set()  # once one of a repeated element is an extra, the later ones are too
         last = -1
         for child in element:
             if not isinstance(child.tag, str):
@@ -227,8 +228,10 @@ class _Aggregate:
             position = positions.get(child.tag, last)
             last = max(last, position)
             part = parts.get(child.tag)
-            parsed = _read(part, child) if part is not None and (part.many or part.name not in found) else _NO
+            fits = part is not None and (part.many or part.name not in found) and child.tag not in spilled
+            parsed = _read(part, child) if fits and part is not None else _NO
             if parsed is _NO:
+                spilled.add(child.tag)  # extras come back after the named items of their place: order kept
                 extras.append(Extra(position, _serialise(child)))
             elif part is not None and part.many:
                 found[part.name].append(parsed)
@@ -322,7 +325,8 @@ def _read(part: _Part, element: etree._Element) -> Any:
     """The field value of ``element``, or ``_NO`` when it does not fit the model (kept as Extra)."""
     kind = part.kind
     if isinstance(kind, type) and issubclass(kind, _Aggregate):
-        return kind.from_element(element) if not element.attrib else _NO
+        stray = (element.text or "").strip() or any((c.tail or "").strip() for c in element)
+        return kind.from_element(element) if not element.attrib and not stray else _NO  # kept whole, as written
     if isinstance(kind, tuple):  # ("wrap", inner): an aggregate that only wraps one leaf
         children = [c for c in element if isinstance(c.tag, str)]
         if element.attrib or len(children) != 1 or children[0].tag != kind[1] or len(children[0]):
