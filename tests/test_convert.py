@@ -232,3 +232,15 @@ def test_round_trip_keeps_order_and_stray_text(tmp_path: Path) -> None:
     assert back.find("{*}DocumentResponse/{*}Response").text == "stray"
     for profile in ("strict", "google"):  # rejected before, rejected after: the slip is not cleaned away
         assert ublbatch.validate_batch(tmp_path / "back.xml", profile=profile).rejected_count == 1
+
+
+def test_extra_from_json_is_not_trusted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    entity = '<!DOCTYPE n [<!ENTITY a "boom">]><cbc:Note xmlns:cbc="urn:x">&a;</cbc:Note>'
+    for extra, why in [({"position": 99, "xml": "<a/>"}, "position 99"), ({"position": 1, "xml": "<bad"},
+                       "not one well-formed element"), ({"position": 1, "xml": entity}, "DOCTYPE or entities")]:
+        bad = tmp_path / "bad.ndjson"
+        bad.write_text(json.dumps({"type": "header", "request_file_name": "R"}) + "\n"
+                       + json.dumps({"uuid": "U", "_extra": [extra]}) + "\n")
+        code, _, err = run_cli(capsys, "convert", str(bad), "-o", str(tmp_path / "x.xml"), "--no-validate")
+        assert code == 2 and why in err and "line 2" in err, err
+        assert not (tmp_path / "x.xml").exists()

@@ -285,7 +285,7 @@ class _Aggregate:
                 raw = data[part.name]
                 values[part.name] = (tuple(_from_json(part, item) for item in raw) if part.many
                                      else _from_json(part, raw))
-        extras = tuple(Extra(e["position"], e["xml"].encode("utf-8")) for e in data.get("_extra", ()))
+        extras = tuple(_extra(cls, e) for e in data.get("_extra", ()))
         unknown = set(data) - {p.name for p in cls.PARTS} - {"_extra"}
         if unknown:
             raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
@@ -297,6 +297,25 @@ class _NoValue:
 
 
 _NO: Any = _NoValue()
+
+
+def _extra(cls: type[_Aggregate], data: Mapping[str, Any]) -> Extra:
+    """An ``_extra`` entry from JSON, which may come from anywhere: one element, no DOCTYPE, no
+    entity, at a place the class has (an entry that fits nowhere would be dropped on writing)."""
+    position, xml = data.get("position"), data.get("xml")
+    if not isinstance(position, int) or isinstance(position, bool) or not -1 <= position < len(cls.ORDER):
+        raise ValueError(f"{cls.__name__}: _extra position {position!r} is not one of -1..{len(cls.ORDER) - 1}")
+    if not isinstance(xml, str):
+        raise ValueError(f"{cls.__name__}: _extra xml must be a string")
+    raw = xml.encode("utf-8")
+    try:
+        element = etree.fromstring(raw, _SAFE)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"{cls.__name__}: _extra xml is not one well-formed element: {exc}") from exc
+    if element.getroottree().docinfo.doctype or any(
+            isinstance(node, etree._Entity) for node in element.iter(etree.Entity)):
+        raise ValueError(f"{cls.__name__}: _extra xml may not carry a DOCTYPE or entities")
+    return Extra(position, raw)
 
 
 def _serialise(element: etree._Element) -> bytes:
