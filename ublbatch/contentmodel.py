@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 from lxml import etree
 
+from ._parsing import safe_parser
 from .names import prefixed
 
 _XSD = "http://www.w3.org/2001/XMLSchema"
@@ -59,7 +60,7 @@ class ContentModel:
         """The sequence of every global element whose named type is a flat sequence, from the schema files' bytes."""
         element_types: dict[str, str] = {}
         type_sequences: dict[str, tuple[Particle, ...]] = {}
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        parser = safe_parser()
         for data in documents:
             root = etree.fromstring(data, parser)
             tns = root.get("targetNamespace", "")

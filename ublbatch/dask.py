@@ -39,7 +39,7 @@ def plan(paths: Sequence[str | os.PathLike[str]], *, chunk_bytes: int = CHUNK_TA
     tasks: list[Task] = []
     for number, path in enumerate(paths):
         size = os.path.getsize(path)
-        chunks = plan_chunks(path, math.ceil(size / chunk_bytes)) if size > chunk_bytes else []
+        chunks = plan_chunks(path, chunk_bytes=chunk_bytes) if size > chunk_bytes else []
         if chunks:
             tasks.extend((number, chunk) for chunk in chunks)
         else:

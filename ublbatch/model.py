@@ -23,13 +23,14 @@ from typing import Any, ClassVar, TypeVar
 import attrs
 from lxml import etree
 
+from ._parsing import safe_parser
 from .codes import StatusReasonCode
 from .names import AR, CAC, CBC, EXT, prefixed
 
 NSMAP = {"ar": AR, "cac": CAC, "cbc": CBC, "ext": EXT}
 """The prefixes every element ublbatch writes uses, declared once on the batch root."""
 
-_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_SAFE = safe_parser()
 
 Attributes = tuple[tuple[str, str], ...]
 

@@ -55,3 +55,13 @@ def prefixed(tag: str) -> str:
         return local
     prefix = PREFIXES.get(ns)
     return f"{prefix}:{local}" if prefix else tag
+
+
+KINDS: dict[str, str] = {BATCH_ROOT: "response", REQUEST_BATCH_ROOT: "request"}
+"""Root element -> the kind of batch it starts."""
+ROOTS: dict[str, str] = {kind: root for root, kind in KINDS.items()}
+DOCUMENTS: dict[str, dict[str, str]] = {
+    "response": {APPLICATION_RESPONSE: "ApplicationResponse"},
+    "request": {f"{{{INV}}}Invoice": "Invoice", f"{{{CN}}}CreditNote": "CreditNote"},
+}
+"""What each kind of batch carries: Clark tag -> document kind (the name of its schema)."""

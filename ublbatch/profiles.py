@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from ._parsing import safe_parser
 from .codes import ErrorCode, StatusReasonCode
 from .errors import SchemaError
 from .names import CAC, CBC
@@ -48,7 +49,7 @@ def derived_files(profile: str, variant: str, files: Mapping[str, bytes]) -> dic
     for relaxation in RELAXATIONS[profile]:
         name = f"{variant}/{relaxation.file}"
         root = etree.fromstring(changed.get(name, files[name]),
-                                etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+                                safe_parser())
         found = root.xpath(
             "xsd:complexType[@name=$t]/xsd:sequence/xsd:element[@ref=$r]",
             namespaces={"xsd": _XSD}, t=relaxation.type_name, r=relaxation.ref)

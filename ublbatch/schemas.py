@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 from lxml import etree
 
+from ._parsing import safe_parser
 from . import _ubl_files
 from ._ubl_files import Release, VerifiedFiles
 from .contentmodel import ContentModel
@@ -107,7 +108,7 @@ def envelope_schema(kind: str = "response") -> etree.XMLSchema:
     cache: dict[object, etree.XMLSchema] = _per_thread.__dict__.setdefault("envelopes", {})
     if kind not in cache:
         path = _ubl_files.project_file(ENVELOPES[kind])
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        parser = safe_parser()
         with _compile_lock:
             cache[kind] = etree.XMLSchema(etree.parse(str(path), parser))
     return cache[kind]
@@ -143,7 +144,7 @@ def _compile(location: str, files: Mapping[str, bytes], main: str) -> etree.XMLS
     """
     problem = ""
     for _ in range(_COMPILE_ATTEMPTS):
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        parser = safe_parser()
         parser.resolvers.add(_VerifiedResolver(files))
         try:
             doc = etree.fromstring(files[main], parser, base_url=_URL_BASE + main)

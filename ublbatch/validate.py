@@ -7,22 +7,25 @@ one in each parent), and ``messages`` puts libxml2's other errors into plain sen
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import tempfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import Any
 
 import attrs
 from lxml import etree
 
-from .chunks import ChunkedValidation, chunked_validation
 from .codes import ErrorCode
+from .document import Document
+from .engine import MAX_DOCUMENT_BYTES, Context, Range, RangeReading, Reading, cut, whole_file_errors
 from .explain import XmlschemaExplainer
 from .messages import translate
-from .names import prefixed
+from .names import DOCUMENTS, prefixed
 from .profiles import file_rules, request_rules, response_rules
-from .reader import MAX_DOCUMENT_BYTES, BatchReader, Document, RequestBatchReader, Source, batch_kind
+from .reader import Source, open_source
 from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue, Tally
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
 
@@ -77,18 +80,32 @@ class DocumentValidator:
             issues.extend(sorted(self._explainer.explain(element), key=_by_line))
         return issues
 
-    def check(self, document: Document, *, line_offset: int = 0) -> DocumentResult:
-        """The verdict on one document from the reader (``line_offset``: see ``BatchReader``)."""
+    def check(self, document: Document) -> DocumentResult:
+        """The verdict on one document from the reader, with the file's lines."""
         unsupported = document.unsupported()
-        if unsupported is not None:
-            issues = [unsupported]
+        if unsupported is not None or document.element is None:
+            issues = [unsupported] if unsupported is not None else []
         else:
             issues = self.issues(document.element)
-            if line_offset:
-                issues = [attrs.evolve(i, line=i.line + line_offset) if i.line else i for i in issues]
+            if document.line_offset:
+                shift = document.line_offset
+                issues = [attrs.evolve(i, line=i.line + shift) if i.line else i for i in issues]
         status = ACCEPTED if not any(i.level == "error" for i in issues) else REJECTED
         return DocumentResult(document.index, document.display_id, status, document.uuid, document.line,
                               tuple(issues), document.response_status(), document.tag)
+
+
+class Validators:
+    """One ``DocumentValidator`` per document kind of a batch kind, compiled before anything is read."""
+
+    def __init__(self, kind: str, profile: str, schema_dir: str | os.PathLike[str] | None, explain: bool) -> None:
+        self.by_kind = {k: DocumentValidator(document_schema(k, profile, schema_dir), explain=explain)
+                        for k in DOCUMENTS[kind].values()}
+        self.first = next(iter(self.by_kind.values()))
+
+    def check(self, document: Document) -> DocumentResult:
+        """The verdict on ``document`` by the schema of its kind."""
+        return self.by_kind.get(document.kind or "", self.first).check(document)
 
 
 class BatchValidation(Tally):
@@ -97,85 +114,106 @@ class BatchValidation(Tally):
     ``kind`` is ``"response"`` (ApplicationResponseBatch), ``"request"`` (RequestBatch) or None to
     tell from the root element. ``header`` is ready on entering; ``file_errors`` and the counts are
     complete after iterating. Results are not kept unless ``keep=True``, so memory stays flat.
+    ``jobs`` > 1 validates the file's ranges in that many worker processes, at most
+    ``2 * jobs`` ranges ahead of the results handed out, with the same results in the same order.
     """
 
     def __init__(self, source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                  explain: bool = False, name: str | None = None, keep: bool = False,
-                 kind: str | None = None, continuation: BatchHeader | None = None, line_offset: int = 0,
-                 partial: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
+                 kind: str | None = None, jobs: int = 1,
+                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
         self.profile = check_profile(profile)
-        kind = kind or batch_kind(source) or "response"
-        if kind not in ("response", "request"):
+        if kind not in (None, "response", "request"):
             raise ValueError(f"unknown batch kind {kind!r}: 'response' or 'request'")
-        reader_class = RequestBatchReader if kind == "request" else BatchReader
-        self._schema_dir = schema_dir
-        self._explain = explain
-        self._validators: dict[str, DocumentValidator] = {}
-        for document_kind in reader_class.DOCUMENTS.values():  # load the schemas before reading anything
-            self._validator(document_kind)
-        self.schema = next(iter(self._validators.values())).schema
-        self._reader = reader_class(source, name=name, continuation=continuation, line_offset=line_offset,
-                                    partial=partial, max_document_bytes=max_document_bytes)
-        self._line_offset = line_offset
-        self._partial = partial
-        self._continuation = continuation
+        if jobs < 1:
+            raise ValueError("jobs must be at least 1")
+        self._stream, self._name, self._owned = open_source(source, name)
+        try:
+            self._reading = Reading(self._stream, self._name, kind=kind, max_document_bytes=max_document_bytes)
+            self._validators = Validators(self._reading.kind, self.profile, schema_dir, explain)
+        except BaseException:
+            self._close()
+            raise
+        self.schema = self._validators.first.schema
+        self._jobs = jobs
+        self._options = (self.profile, None if schema_dir is None else str(schema_dir), explain)
+        self._parallel_header: BatchHeader | None = None
+        self._parallel_errors: list[Issue] = []
+        self._parallel_read = 0
         Tally.__init__(self, keep)
         self._file_rule_errors: list[Issue] = []
 
-    def _validator(self, document_kind: str) -> DocumentValidator:
-        found = self._validators.get(document_kind)
-        if found is None:
-            schema = document_schema(document_kind, self.profile, self._schema_dir)
-            found = self._validators[document_kind] = DocumentValidator(schema, explain=self._explain)
-        return found
+    def _close(self) -> None:
+        if self._owned:
+            self._stream.close()
 
     def __enter__(self) -> BatchValidation:
-        self._reader.__enter__()
+        if self._jobs <= 1 or self._reading.prolog is None:
+            self._jobs = 1
+            self._reading.enter()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._reader.close()
+        self._reading.close()
+        self._close()
 
     @property
     def kind(self) -> str:
         """``response`` or ``request``: the kind of batch being read."""
-        return self._reader.KIND
+        return self._reading.kind
 
     @property
     def header(self) -> BatchHeader:
-        """The batch header, ready once the validation is entered."""
-        return self._reader.header
+        """The batch header, ready once the validation is entered (with ``jobs`` > 1: once the first
+        range is validated)."""
+        return self._parallel_header or self._reading.header
 
     @property
     def source_name(self) -> str:
         """The file's name as reports show it."""
-        return self._reader.name
+        return self._name
 
     @property
     def bytes_read(self) -> int:
         """How far into the source reading has got (for progress reports)."""
-        return self._reader.bytes_read
+        return self._reading.bytes_read
 
     @property
     def file_errors(self) -> list[Issue]:
         """File-level problems found so far: reading's and the profile's; complete after iterating."""
-        return self._reader.errors + self._file_rule_errors
+        return self._reading.errors + self._parallel_errors + self._file_rule_errors
 
     def schema_info(self) -> dict[str, str]:
         """Name, variant, SHA-256 and location of the schemas in use, for the result's ``schema``."""
         return schema_info(self.schema.files)
 
     def __iter__(self) -> Iterator[DocumentResult]:
-        for document in self._reader:
-            validator = self._validators[document.kind or ""] if document.supported else self._any_validator()
-            yield self.count(validator.check(document, line_offset=self._line_offset))
-        if self.kind == "response" and not self._partial:
+        if self._jobs > 1:
+            yield from map(self.count, self._in_workers())
+        else:
+            for document in self._reading:
+                yield self.count(self._validators.check(document))
+        if self.kind == "response":
             self._file_rule_errors = file_rules(self.profile, self.header.file_status_code, self.total_count,
                                                 self.header.line)
 
-    def _any_validator(self) -> DocumentValidator:
-        return next(iter(self._validators.values()))
+    def _in_workers(self) -> Iterator[DocumentResult]:
+        reading = self._reading
+        assert reading.prolog is not None
+        context = Context(self._name, reading.kind, reading.prolog, reading.max_document_bytes)
+        ranges = cut(reading.stream, reading.prolog, reading.head, max_document_bytes=reading.max_document_bytes,
+                     progress=reading.progress)
+        jobs = ((context, part, *self._options) for part in ranges)
+        emitted = 0
+        for outcome in run_ahead(_validate_range, jobs, self._jobs):
+            if outcome.part_index == 0:
+                self._parallel_header = outcome.header
+            self._parallel_errors.extend(outcome.errors)
+            for result in outcome.results:
+                emitted += 1
+                yield renumbered(result, emitted)
+        self._parallel_errors.extend(whole_file_errors(reading.kind, self.header, emitted, self._name))
 
     def header_dict(self) -> dict[str, Any]:
         """The first line of the NDJSON stream: what is known before the documents."""
@@ -188,36 +226,73 @@ class BatchValidation(Tally):
                            self.schema_info(), self.source_name)
 
 
+@attrs.frozen
+class RangeOutcome:
+    """What one range gave in a worker: its results (numbered from 1), file errors, and the header."""
+
+    part_index: int
+    results: tuple[DocumentResult, ...]
+    errors: tuple[Issue, ...]
+    header: BatchHeader
+
+
+_IN_WORKER: dict[tuple[str, str, str | None, bool], Validators] = {}
+
+Job = tuple[Context, Range, str, "str | None", bool]
+
+
+def validate_range(context: Context, part: Range, *, profile: str = "strict", schema_dir: str | None = None,
+                   explain: bool = False) -> RangeOutcome:
+    """Validate one range of a file as if it stood alone (anywhere: a worker, another machine)."""
+    key = (context.kind, profile, schema_dir, explain)
+    validators = _IN_WORKER.get(key)
+    if validators is None:
+        validators = _IN_WORKER[key] = Validators(context.kind, profile, schema_dir, explain)
+    reading = RangeReading(context, part, BatchHeader(None, None) if part.index else None, 0)
+    results = tuple(validators.check(document) for document in reading if document is not None)
+    return RangeOutcome(part.index, results, tuple(reading.errors), reading.header)
+
+
+def _validate_range(job: Job) -> RangeOutcome:
+    context, part, profile, schema_dir, explain = job
+    return validate_range(context, part, profile=profile, schema_dir=schema_dir, explain=explain)
+
+
+def run_ahead(function: Callable[[Job], RangeOutcome], jobs: Iterable[Job], workers: int) -> Iterator[RangeOutcome]:
+    """``map(function, jobs)`` in ``workers`` processes, in order, at most ``2 * workers`` jobs ahead."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pending: deque[Future[RangeOutcome]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        try:
+            for job in jobs:
+                pending.append(pool.submit(function, job))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def renumbered(result: DocumentResult, index: int) -> DocumentResult:
+    """A result numbered within its range, numbered in the file (a ``#n`` id follows)."""
+    if result.index == index:
+        return result
+    return attrs.evolve(result, index=index, id=f"#{index}" if result.id == f"#{result.index}" else result.id)
+
+
 def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                     explain: bool = False, name: str | None = None, kind: str | None = None, jobs: int = 1,
-                    keep: bool = False,
-                    max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> BatchValidation | ChunkedValidation:
+                    keep: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> BatchValidation:
     """Validate as a stream: ``with validate_stream(path) as v: for result in v: ...``.
 
-    A file is read in ranges cut at document boundaries (``jobs`` > 1: in that many processes),
-    which keeps line numbers exact past 65,535 lines; anything else, or a file that cannot be cut
-    safely, is read in one pass. Both give the same results.
+    Every source (a path, bytes, a binary stream) is read by the engine every command shares, in
+    ranges cut at document boundaries, recovering past documents that are not well-formed;
+    ``jobs`` > 1 validates the ranges in that many worker processes, with the same results.
     """
-    check_profile(profile)
-    options: dict[str, Any] = {"jobs": jobs, "profile": profile, "schema_dir": schema_dir, "explain": explain,
-                               "keep": keep, "max_document_bytes": max_document_bytes}
-    chunked = None
-    if isinstance(source, str | os.PathLike) and name is None and os.path.isfile(source):
-        chunked = chunked_validation(source, **options)
-    elif isinstance(source, bytes | bytearray | memoryview) and len(source) > 0:
-        # bytes are spilled to a private file so that ranges, and recovery past broken documents, apply
-        handle, path = tempfile.mkstemp(prefix="ublbatch-", suffix=".xml")
-        with os.fdopen(handle, "wb") as spill:
-            spill.write(source)
-        chunked = chunked_validation(path, name=name or "<bytes>", spilled=True, **options)
-        if chunked is None:
-            os.unlink(path)
-    if chunked is not None:
-        if kind in (None, chunked.kind):
-            return chunked
-        chunked.__exit__(None, None, None)
     return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name, kind=kind,
-                           keep=keep, max_document_bytes=max_document_bytes)
+                           keep=keep, jobs=jobs, max_document_bytes=max_document_bytes)
 
 
 def validate_batch(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,

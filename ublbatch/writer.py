@@ -17,6 +17,7 @@ from typing import IO, Any, TypeAlias
 import attrs
 from lxml import etree
 
+from ._parsing import safe_parser
 from ._atomic import AtomicFile
 from .codes import ErrorCode, FileStatusCode
 from .errors import BatchWriteError, InvalidDocumentError, LimitExceededError
@@ -36,7 +37,7 @@ DEFAULT_MAX_BYTES = 50 * MiB
 DEFAULT_MAX_DOCUMENT_BYTES = 15 * MiB
 """Defaults from the GoRoute batch API's published limits; ``None`` turns a limit off."""
 
-_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_SAFE = safe_parser()
 
 
 def _start_tag(tag: str) -> tuple[bytes, bytes]:

@@ -1,0 +1,144 @@
+"""``Document``: one child of a batch's root after the header, as the reading engine gives it.
+
+Every child is one ``Document``, in file order, so positions never shift: an embedded UBL document,
+a child the batch may not carry (``problem`` says why), or a child that could not be read at all
+(not well-formed, too large: ``element`` is None and ``error`` says what is wrong).
+"""
+
+from __future__ import annotations
+
+import attrs
+from lxml import etree
+
+from ._parsing import string_value
+from .codes import ErrorCode, StatusReasonCode
+from .model import ApplicationResponse
+from .names import CAC, CBC, prefixed
+from .results import Issue, ResponseStatus
+
+_ID = f"{{{CBC}}}ID"
+_UUID = f"{{{CBC}}}UUID"
+_DOCUMENT_RESPONSE = f"{{{CAC}}}DocumentResponse"
+_RESPONSE = f"{{{CAC}}}Response"
+_STATUS = f"{{{CAC}}}Status"
+_REASON_CODE = f"{{{CBC}}}StatusReasonCode"
+_REASON = f"{{{CBC}}}StatusReason"
+_SEVERITY: dict[str | None, int] = {
+    code.value: {"delivered": 0, "pending": 1, "failed": 2}[code.outcome.value] for code in StatusReasonCode}
+
+
+def own_ids(element: etree._Element) -> tuple[str | None, str | None]:
+    """The document's own ``cbc:ID`` and ``cbc:UUID`` (direct children), as string values.
+
+    One pass over the children: both come early in every UBL document.
+    """
+    found_id = found_uuid = None
+    for child in element:
+        tag = child.tag
+        if tag == _ID and found_id is None:
+            found_id = string_value(child)
+        elif tag == _UUID:
+            found_uuid = string_value(child)
+            break
+    return found_id, found_uuid
+
+
+@attrs.frozen
+class Document:
+    """One child of the batch root after the header, as it streams by.
+
+    ``element`` is only valid until the next document is read: the reader then releases it.
+    """
+
+    index: int
+    """1-based position among the batch's documents."""
+    line: int | None
+    """Line of the document's start tag in the batch file."""
+    id: str | None
+    """``cbc:ID`` (its string value), if present."""
+    uuid: str | None
+    """``cbc:UUID`` (its string value), if present: the Google Vendor Request ID."""
+    element: etree._Element | None = attrs.field(repr=False, eq=False)
+    """The element; None when the child could not be read (see ``error``)."""
+    problem: str | None = None
+    """Why this child is not a supported document, or None when it is one."""
+    kind: str | None = "ApplicationResponse"
+    """The UBL document type (``ApplicationResponse``, ``Invoice``, ``CreditNote``) when supported."""
+    error: Issue | None = None
+    """What is wrong with a child that could not be read (``INVALID_XML``, ``DOCUMENT_TOO_LARGE``)."""
+    tag_name: str | None = None
+    """The tag as written, for a child that could not be read."""
+    line_offset: int = attrs.field(default=0, repr=False, eq=False)
+    """The file's line = ``element.sourceline`` + this (each range of a file is parsed from line 1)."""
+
+    @property
+    def supported(self) -> bool:
+        """Whether this child is a document the batch may carry and could be read (else see ``problem``)."""
+        return self.problem is None
+
+    @property
+    def broken(self) -> bool:
+        """True when the child could not be read: not well-formed, or over the size limit."""
+        return self.error is not None
+
+    def unsupported(self) -> Issue | None:
+        """Why this child is not taken as a document, as an issue; None for a supported document."""
+        if self.error is not None:
+            return self.error
+        if self.problem is None:
+            return None
+        return Issue(ErrorCode.UNSUPPORTED_DOCUMENT_TYPE.value, f"Unsupported document: {self.problem}",
+                     rule="batch:unsupported-document", line=self.line, path=f"/{self.tag}", engine="ublbatch")
+
+    @property
+    def display_id(self) -> str:
+        """GoRoute's ``id``: ``cbc:ID``, else ``cbc:UUID``, else ``#<index>``."""
+        return self.id or self.uuid or f"#{self.index}"
+
+    @property
+    def tag(self) -> str:
+        """The element's name with its canonical prefix, e.g. ``ar:ApplicationResponse``."""
+        if self.element is None:
+            return self.tag_name or "?"
+        return prefixed(self.element.tag)
+
+    def response_status(self) -> ResponseStatus | None:
+        """The status reason code that decides delivery: the first one with the worst outcome."""
+        if self.kind != "ApplicationResponse" or self.element is None:
+            return None
+        worst: etree._Element | None = None
+        worst_rank = -1
+        statuses = 0
+        for response in self.element.iterchildren(_DOCUMENT_RESPONSE):
+            for status in (s for r in response.iterchildren(_RESPONSE) for s in r.iterchildren(_STATUS)):
+                statuses += 1
+                for code in status.iterchildren(_REASON_CODE):
+                    rank = _SEVERITY.get(string_value(code), 2)  # unknown or missing: failed
+                    if rank > worst_rank:
+                        worst, worst_rank = status, rank
+                    break
+                if worst_rank == 2:
+                    break
+            if worst_rank == 2:
+                break
+        if worst is None:
+            if not statuses:
+                return None
+            first = next(s for r in self.element.iterchildren(_DOCUMENT_RESPONSE)
+                         for x in r.iterchildren(_RESPONSE) for s in x.iterchildren(_STATUS))
+            return ResponseStatus(None, string_value(first.find(_REASON)))
+        return ResponseStatus(string_value(worst.find(_REASON_CODE)), string_value(worst.find(_REASON)))
+
+    def model(self) -> ApplicationResponse:
+        """The typed model of this document, built on demand (the raw path never pays for it)."""
+        if self.kind != "ApplicationResponse" or self.element is None:
+            raise ValueError(f"document #{self.index} is not a readable ApplicationResponse: "
+                             f"{self.problem or self.kind}")
+        return ApplicationResponse.from_element(self.element)
+
+    def to_bytes(self) -> bytes:
+        """This document serialised on its own, with the namespace declarations it inherits."""
+        if self.element is None:
+            raise ValueError(f"document #{self.index} could not be read: {self.problem}")
+        data: bytes = etree.tostring(self.element, encoding="utf-8", with_tail=False)
+        return data

@@ -1,0 +1,597 @@
+"""The reading engine every command and the Python API share: bytes -> ranges -> documents.
+
+A batch file is read forward once. ``boundaries`` finds where documents start; the file is cut
+there into ranges of about ``RANGE_BYTES`` (and under ``LINES_PER_RANGE`` lines, so every line
+libxml2 reports stays exact). Each range is parsed on its own by the pull reader, re-opened inside
+the root's original start tag, which proves the cuts: a range that parses holds whole documents.
+
+A range that does not parse is taken apart: piece by piece between its candidate start tags, and a
+piece that still breaks, child by child. A child that is not well-formed becomes a ``Document``
+with ``error`` set (``INVALID_XML``), in its place and named by the ID in its text, and reading
+goes on after it; a child over ``max_document_bytes`` becomes ``DOCUMENT_TOO_LARGE`` without ever
+being held whole. Nothing good is lost, nothing is reported twice, and lines are the file's.
+
+Files that cannot be cut (another encoding, a DOCTYPE, not a batch) are read in one pass by the
+same pull reader, which then reports what is wrong with them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from typing import IO
+
+import attrs
+
+from ._pullreader import PullReader, RequestPullReader, count_mismatch, shift_lines
+from .boundaries import HEAD_BYTES, Prolog, Scanner, document_names, read_prolog
+from .codes import ErrorCode
+from .document import Document
+from .names import ROOTS
+from .results import BatchHeader, Issue
+
+RANGE_BYTES = 2 * 1024 * 1024
+"""Bytes per range: small enough that a worker's results stay small and memory flat."""
+LINES_PER_RANGE = 60_000
+"""libxml2 keeps 16 bits of line number per element (lines past 65,535 are derived, sometimes one
+late); each range is parsed counting from its own first line, so ranges stay under this many."""
+MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
+"""The default cap on one document's size while reading (GoRoute's per-document limit); None: no cap.
+libxml2's own limits also hold, as ``huge_tree`` is never switched on: nesting depth 256, text nodes
+of 10 MB."""
+READ_BYTES = 1 << 20
+
+_READERS: dict[str, type[PullReader]] = {"response": PullReader, "request": RequestPullReader}
+
+
+@attrs.frozen
+class Range:
+    """Part of a batch file that holds whole root children (if the cuts are real), with its bytes."""
+
+    index: int
+    start: int
+    """Offset in the file."""
+    line: int
+    """The file's line at ``start``."""
+    data: bytes = attrs.field(repr=False)
+    cuts: tuple[int, ...] = attrs.field(repr=False)
+    """Offsets (in ``data``) of every document start tag the scan found in it."""
+    last: bool = False
+    """The range that runs to the end of the file (it holds the root's end tag, if any)."""
+    oversized: bool = False
+    """A child longer than the cap: ``data`` is only its first bytes."""
+    size: int = 0
+    """The child's real length, when ``oversized``."""
+
+    @property
+    def end(self) -> int:
+        """Offset in the file just past the range."""
+        return self.start + (self.size if self.oversized else len(self.data))
+
+
+@attrs.frozen
+class Context:
+    """What every range of one file needs to be read on its own (small; sent to worker processes)."""
+
+    name: str
+    kind: str
+    prolog: Prolog
+    max_document_bytes: int | None = MAX_DOCUMENT_BYTES
+
+
+def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int = RANGE_BYTES,
+        max_document_bytes: int | None = MAX_DOCUMENT_BYTES, progress: list[int] | None = None) -> Iterator[Range]:
+    """The ranges of a file, in order, read forward from ``stream`` (``head`` already read from it).
+
+    Memory holds one range (plus the block being read); a child longer than ``max_document_bytes``
+    is stepped over, never held: its range carries only its first bytes.
+    """
+    names = document_names(prolog.kind)
+    scanner = Scanner(names, prolog.body_start)
+    buf, start, line, index = head, 0, 1, 0
+    cuts: list[int] = []  # candidates in buf
+    lines: list[int] = []  # newlines in buf before each candidate
+    counted, newlines = 0, 0  # newlines in buf[:counted]
+    done = False
+
+    def split(at: int, at_lines: int) -> Range:
+        nonlocal buf, start, line, index, cuts, lines, counted, newlines
+        keep = sum(1 for c in cuts if c < at)
+        part = Range(index, start, line, buf[:at], tuple(cuts[:keep]))
+        buf, start, line, index = buf[at:], start + at, line + at_lines, index + 1
+        scanner.rebase(at)
+        cuts = [c - at for c in cuts[keep:]]
+        lines = [n - at_lines for n in lines[keep:]]
+        counted, newlines = counted - at, newlines - at_lines
+        return part
+
+    def more() -> bytes:
+        nonlocal done
+        block = stream.read(READ_BYTES)
+        if progress is not None:
+            progress[0] += len(block)
+        done = not block
+        return block
+
+    while True:
+        if not done:
+            buf += more()
+        shift = 0
+        for found in scanner.scan(buf, done):
+            candidate = found - shift  # buf loses its front at each split
+            newlines += buf.count(b"\n", counted, candidate)
+            counted = candidate
+            if cuts and cuts[-1] > 0 and newlines >= LINES_PER_RANGE:
+                at = cuts[-1]  # the range would pass the line limit: end it before
+                yield split(at, lines[-1])
+                shift, candidate = shift + at, candidate - at
+            if cuts and candidate >= range_bytes:
+                yield split(candidate, newlines)
+                shift, candidate = shift + candidate, 0
+            cuts.append(candidate)
+            lines.append(newlines)
+        cap = max_document_bytes
+        if cap is not None and cuts and len(buf) - cuts[-1] > cap and not done:
+            if cuts[-1] > 0:  # the last child runs on past the cap: first what comes before it
+                yield split(cuts[-1], lines[-1])
+            size, skipped_lines = len(buf), buf.count(b"\n")
+            first = buf[:_HEAD]
+            while True:  # step over it: keep only a tail where the next start tag may begin
+                found = [c for c in scanner.scan(buf, done) if c > 0]
+                if found:
+                    size -= len(buf) - found[0]
+                    skipped_lines -= buf.count(b"\n", found[0])
+                    buf = buf[found[0]:]
+                    scanner.rebase(found[0])
+                    break
+                if done:
+                    buf = b""
+                    break
+                drop = max(0, len(buf) - Scanner.GUARD)
+                buf = buf[drop:]
+                scanner.rebase(drop)
+                block = more()
+                buf += block
+                size += len(block)
+                skipped_lines += block.count(b"\n")
+            yield Range(index, start, line, first, (0,), oversized=True, size=size)
+            start, line, index = start + size, line + skipped_lines, index + 1
+            if not buf:
+                yield Range(index, start, line, b"", (), last=True)
+                return
+            cuts, lines, counted, newlines = [0], [0], 0, 0
+            continue
+        if done:
+            yield Range(index, start, line, buf, tuple(cuts), last=True)
+            return
+
+
+class Reading:
+    """One pass over a batch: ``header`` once entered, then every root child as a ``Document``.
+
+    ``errors`` holds the file-level problems (complete after iterating); ``bytes_read`` how far
+    reading has got. Documents carry the file's positions and lines.
+    """
+
+    def __init__(self, stream: IO[bytes], name: str, *, kind: str | None = None,
+                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES, range_bytes: int = RANGE_BYTES) -> None:
+        self.name = name
+        self.stream = stream
+        self.max_document_bytes = max_document_bytes
+        self._range_bytes = range_bytes
+        self.progress = [0]
+        head = b""
+        while len(head) < HEAD_BYTES:
+            block = stream.read(READ_BYTES)
+            self.progress[0] += len(block)
+            if not block:
+                break
+            head += block
+            if read_prolog(head) is not None:
+                break
+        self.prolog = read_prolog(head)
+        self.kind = kind or (self.prolog.kind if self.prolog is not None else _sniff_kind(head)) or "response"
+        if self.prolog is not None and self.prolog.kind != self.kind:
+            self.prolog = None  # the reader says what is wrong with the root
+        self.head = head
+        self.header = BatchHeader(None, None)
+        self.errors: list[Issue] = []
+        self.count = 0
+        self._items = self._documents()
+        self._buffer: list[Document] = []
+        self._entered = False
+
+    @property
+    def bytes_read(self) -> int:
+        """How many bytes of the source have been read so far (for progress reports)."""
+        return self.progress[0]
+
+    def enter(self) -> None:
+        """Read up to the end of the header."""
+        if not self._entered:
+            self._entered = True
+            for item in self._items:
+                if item is None:
+                    break
+                self._buffer.append(item)
+
+    def __iter__(self) -> Iterator[Document]:
+        self.enter()
+        while self._buffer:
+            yield self._buffer.pop(0)
+        for item in self._items:
+            if item is not None:
+                yield item
+
+    def close(self) -> None:
+        """Stop reading."""
+        self._items.close()
+
+    def _documents(self) -> Iterator[Document | None]:
+        if self.prolog is None:
+            yield from self._one_pass()
+            return
+        context = Context(self.name, self.kind, self.prolog, self.max_document_bytes)
+        header_known = False
+        for part in cut(self.stream, self.prolog, self.head, range_bytes=self._range_bytes,
+                        max_document_bytes=self.max_document_bytes, progress=self.progress):
+            reading = RangeReading(context, part, self.header if part.index else None, self.count)
+            for item in reading:
+                if item is None:
+                    continue
+                if not header_known:
+                    header_known = True
+                    self.header = reading.header
+                    yield None
+                self.count += 1
+                yield item
+            if part.index == 0:
+                self.header = reading.header
+            self.errors.extend(reading.errors)
+            if not header_known:
+                header_known = True
+                yield None
+        self.errors.extend(whole_file_errors(self.kind, self.header, self.count, self.name))
+
+    def _one_pass(self) -> Iterator[Document | None]:
+        stream = _Chained(self.head, self.stream, self.progress)
+        reader = _READERS[self.kind](stream, self.name, partial=True, max_document_bytes=self.max_document_bytes)
+        with reader:
+            self.header = reader.header
+            yield None
+            for document in reader:
+                self.count += 1
+                yield document
+        self.header = reader.header
+        self.errors.extend(reader.errors)
+        if not any(e.code in _BROKEN for e in reader.errors):
+            self.errors.extend(whole_file_errors(self.kind, self.header, self.count, self.name))
+
+
+def whole_file_errors(kind: str, header: BatchHeader, count: int, name: str) -> list[Issue]:
+    """Reading's checks that need every document: a request's ``documentCount``."""
+    if kind != "request":
+        return []
+    mismatch = count_mismatch(header, count, name)
+    return [mismatch] if mismatch is not None else []
+
+
+_BROKEN = (ErrorCode.INVALID_XML.value, ErrorCode.DOCUMENT_TOO_LARGE.value, ErrorCode.UNREADABLE.value)
+
+
+class RangeReading:
+    """The documents of one range, numbered after ``before`` documents; the header for range 0.
+
+    Used in this process by ``Reading`` and in worker processes for parallel validation alike.
+    """
+
+    def __init__(self, context: Context, part: Range, header: BatchHeader | None, before: int) -> None:
+        self.context = context
+        self.part = part
+        self.header = header or BatchHeader(None, None)
+        self._continuation = header if part.index else None
+        self.before = before
+        self.errors: list[Issue] = []
+
+    def __iter__(self) -> Iterator[Document | None]:
+        part = self.part
+        if part.oversized:
+            yield self._too_large()
+            return
+        reader = self._reader(0, len(part.data), self.before, first=part.index == 0)
+        yielded = 0
+        with reader:
+            if part.index == 0:
+                self.header = reader.header
+                yield None
+            for document in reader:
+                yielded += 1
+                yield document
+        if part.index == 0:
+            self.header = reader.header
+        if not reader.failed:
+            self.errors.extend(reader.errors)
+            return
+        self.errors.extend(e for e in reader.errors if e.code not in _BROKEN)
+        yield from self._recover(yielded)
+
+    # -- taking a broken range apart ---------------------------------------------------------
+
+    def _reader(self, start: int, end: int, before: int, *, first: bool) -> PullReader:
+        part, context = self.part, self.context
+        data = memoryview(part.data)[start:end]
+        line = part.line + part.data.count(b"\n", 0, start)
+        tail = b"" if part.last and end == len(part.data) else f"</{ROOTS[context.kind]}>".encode()
+        if first:
+            stream = _Pieces(bytes(data), tail)
+            return _READERS[context.kind](stream, context.name, line_offset=line - 1, index_base=before,
+                                          partial=True)
+        stream = _Pieces(context.prolog.wrapper, bytes(data), tail)
+        return _READERS[context.kind](stream, context.name, continuation=self.header, line_offset=line - 1,
+                                      index_base=before, partial=True)
+
+    def _recover(self, skip: int) -> Iterator[Document]:
+        """Piece by piece between the range's candidate start tags; skip what was already yielded."""
+        part = self.part
+        cuts = [c for c in part.cuts if c > 0]
+        bounds = [0, *cuts, len(part.data)]
+        number = self.before
+        for a, b in zip(bounds, bounds[1:]):
+            if a == b:
+                continue
+            first = part.index == 0 and a == 0
+            reader = self._reader(a, b, number, first=first)
+            seen = 0
+            with reader:
+                if first:
+                    self.header = reader.header
+                for document in reader:  # yielded before any failure: read in full
+                    seen += 1
+                    number += 1
+                    if number - self.before > skip:
+                        yield document
+            if first:
+                self.header = reader.header
+            if not reader.failed:
+                self.errors.extend(reader.errors)
+                continue
+            self.errors.extend(e for e in reader.errors if e.code not in _BROKEN)
+            if first:
+                # the header's own piece: the prolog or header is broken, a file-level problem
+                self.errors.extend(e for e in reader.errors if e.code in _BROKEN)
+                continue
+            position: int | None = a
+            for _ in range(seen):  # past the children the reader gave before it broke off
+                begin = _first_element(part.data, position, b) if position is not None else -1
+                position = _end_of_child(part.data, begin, b) if begin >= 0 else None
+            if position is None:
+                continue
+            for document in self._children(position, b, number):
+                number += 1
+                if number - self.before > skip:
+                    yield document
+
+    def _children(self, start: int, end: int, before: int) -> Iterator[Document]:
+        """A piece that does not parse, child by child: each that parses alone is kept, in place."""
+        data = self.part.data
+        pos = start
+        count = before
+        while pos < end:
+            begin = _first_element(data, pos, end)
+            if begin < 0:
+                self._stray(pos, end)
+                return
+            self._stray(pos, begin)
+            after = _end_of_child(data, begin, end)
+            reader = self._reader(begin, after if after is not None else end, count, first=False)
+            with reader:
+                for document in reader:
+                    count += 1
+                    yield document
+            if not reader.failed:
+                self.errors.extend(reader.errors)
+                pos = after if after is not None else end
+                continue
+            failure = next((e for e in reader.errors if e.code in _BROKEN), None)
+            if after is None and self.part.last and _root_end(data, begin, end) < 0:
+                self._truncated(begin, end, count, failure)
+                return
+            count += 1
+            yield self._broken(begin, after if after is not None else end, count, failure)
+            pos = after if after is not None else end
+
+    def _line_at(self, offset: int) -> int:
+        return self.part.line + self.part.data.count(b"\n", 0, offset)
+
+    def _stray(self, start: int, end: int) -> None:
+        """Text between children that is neither white space, a comment nor a PI: a file-level error."""
+        text = _MARKUP.sub(b"", self.part.data[start:end]).strip()
+        if text:
+            shown = text[:40].decode("utf-8", "replace")
+            line = self._line_at(start + len(self.part.data[start:end]) - len(self.part.data[start:end].lstrip()))
+            self.errors.append(Issue(ErrorCode.INVALID_XML.value, f"{self.context.name}, line {line}: the XML is "
+                                     f"not well-formed: unexpected text {shown!r} between documents",
+                                     rule="xml:not-well-formed", line=line, engine="ublbatch"))
+
+    def _truncated(self, begin: int, end: int, count: int, failure: Issue | None) -> None:
+        line = self._line_at(begin)
+        tag = _tag_name(self.part.data, begin)
+        said = _reason(failure)
+        where = failure.line if failure is not None and failure.line else self._line_at(end)
+        self.errors.append(Issue(ErrorCode.INVALID_XML.value, f"{self.context.name}, line {where}, in {tag} "
+                                 f"#{count + 1} (from line {line}): the file ends before the document does: {said}",
+                                 rule="xml:not-well-formed", line=where, engine="libxml2"))
+
+    def _broken(self, begin: int, end: int, index: int, failure: Issue | None) -> Document:
+        data = self.part.data
+        found_id, found_uuid = ids_in_text(data, begin, min(end, begin + _HEAD))
+        said = _reason(failure)
+        line = self._line_at(begin)
+        issue = Issue(ErrorCode.INVALID_XML.value, f"The document is not well-formed XML: {said}",
+                      rule="xml:not-well-formed", line=failure.line if failure is not None else line,
+                      engine="libxml2")
+        return Document(index, line, found_id, found_uuid, None, f"not well-formed XML: {said}", None, issue,
+                        _tag_name(data, begin))
+
+    def _too_large(self) -> Document:
+        part = self.part
+        found_id, found_uuid = ids_in_text(part.data, 0, len(part.data))
+        cap = self.context.max_document_bytes
+        issue = Issue(ErrorCode.DOCUMENT_TOO_LARGE.value, f"Document too large: {part.size} bytes, more than "
+                      f"the reading limit of {cap} bytes", rule="limit:document-bytes", line=part.line,
+                      engine="ublbatch")
+        return Document(self.before + 1, part.line, found_id, found_uuid, None,
+                        f"larger than max_document_bytes={cap}", None, issue, _tag_name(part.data, 0))
+
+
+_HEAD = 64 * 1024
+_MARKUP = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.S)
+
+
+def _reason(failure: Issue | None) -> str:
+    if failure is None:
+        return "not well-formed"
+    text = failure.message.split(": the XML is not well-formed: ", 1)[-1]
+    return re.sub(r", line [0-9]+, column [0-9]+$", "", text)
+
+
+def _first_element(data: bytes, pos: int, end: int) -> int:
+    """Where the next element's start tag begins, past white space, text, comments and PIs; -1 if none."""
+    while True:
+        at = data.find(b"<", pos, end)
+        if at < 0:
+            return -1
+        if data.startswith(b"<!--", at):
+            close = data.find(b"-->", at + 4, end)
+            if close < 0:
+                return -1
+            pos = close + 3
+        elif data.startswith(b"<?", at):
+            close = data.find(b"?>", at + 2, end)
+            if close < 0:
+                return -1
+            pos = close + 2
+        elif data.startswith(b"</", at):
+            pos = at + 2  # a stray end tag: part of what is broken, not a child
+        else:
+            return at
+
+
+def _tag_name(data: bytes, begin: int) -> str:
+    found = re.match(rb"<([^\s/>]+)", data[begin:begin + 512])
+    return found.group(1).decode("utf-8", "replace") if found else "?"
+
+
+def _end_of_child(data: bytes, begin: int, end: int) -> int | None:
+    """Just past the end tag of the child starting at ``begin`` (the first one of its name), or None."""
+    name = _tag_name(data, begin).encode()
+    close = data.find(b">", begin, end)
+    if close > 0 and data[close - 1] == 0x2F:  # an empty element: <foo/>
+        return close + 1
+    needle = b"</" + name
+    at = data.find(needle, begin, end)
+    while at >= 0:
+        stop = data.find(b">", at, end)
+        if stop < 0:
+            return None
+        if not data[at + len(needle):stop].strip():
+            return stop + 1
+        at = data.find(needle, at + 1, end)
+    return None
+
+
+def _root_end(data: bytes, begin: int, end: int) -> int:
+    return -1 if not re.search(rb"</(?:ApplicationResponseBatch|RequestBatch)\s*>", data[begin:end]) else 0
+
+
+_ID_TEXT = re.compile(rb"<(?:[\w.-]+:)?ID(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?ID\s*>", re.S)
+_UUID_TEXT = re.compile(rb"<(?:[\w.-]+:)?UUID(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?UUID\s*>", re.S)
+_AGGREGATE = re.compile(rb"<(?:[\w.-]+:)?[A-Z]\w*(?:Party|Response|Reference|Line|Period)[\s>]")
+_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.S)
+_ENTITY = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
+
+
+def ids_in_text(data: bytes, begin: int, end: int) -> tuple[str | None, str | None]:
+    """A broken document's own ``cbc:ID`` and ``cbc:UUID`` read from its text, as string values."""
+    first = data.find(b">", begin, end)
+    aggregate = _AGGREGATE.search(data, first + 1 if first >= 0 else begin, end)
+    own = data[begin:aggregate.start() if aggregate else end]  # its own ID/UUID come before any aggregate
+    found_id, found_uuid = _ID_TEXT.search(own), _UUID_TEXT.search(own)
+    return (_string_value(found_id.group(1)) if found_id else None,
+            _string_value(found_uuid.group(1)) if found_uuid else None)
+
+
+def _string_value(raw: bytes) -> str | None:
+    parts: list[bytes] = []
+    position = 0
+    for section in _CDATA.finditer(raw):
+        parts.append(_MARKUP.sub(b"", raw[position:section.start()]))
+        parts.append(section.group(1).replace(b"&", b"&amp;"))
+        position = section.end()
+    parts.append(_MARKUP.sub(b"", raw[position:]))
+    text = b"".join(parts)
+    if b"<" in text:
+        return None  # child elements: not a text leaf
+    decoded = re.sub(rb"&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);", _entity, text).decode("utf-8", "replace")
+    return decoded.strip() or None
+
+
+def _entity(found: re.Match[bytes]) -> bytes:
+    name = found.group(1)
+    try:
+        if name.startswith(b"#x"):
+            return chr(int(name[2:], 16)).encode()
+        if name.startswith(b"#"):
+            return chr(int(name[1:])).encode()
+    except (ValueError, OverflowError):
+        return found.group(0)
+    known = _ENTITY.get(name)
+    return known.encode() if known else found.group(0)
+
+
+def _sniff_kind(head: bytes) -> str | None:
+    for root, kind in (("ApplicationResponseBatch", "response"), ("RequestBatch", "request")):
+        if re.search(rb"<" + root.encode() + rb"[\s>/]", head[:HEAD_BYTES]):
+            return kind
+    return None
+
+
+class _Pieces(io.RawIOBase):
+    """A few byte strings read as one stream."""
+
+    def __init__(self, *parts: bytes) -> None:
+        self._parts = [p for p in parts if p]
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._parts:
+            return b""
+        first = self._parts[0]
+        if size < 0 or size >= len(first):
+            return self._parts.pop(0)
+        self._parts[0] = first[size:]
+        return first[:size]
+
+
+class _Chained(io.RawIOBase):
+    """The head already read, then the rest of the stream (the one-pass path)."""
+
+    def __init__(self, head: bytes, stream: IO[bytes], progress: list[int]) -> None:
+        self._head = head
+        self._stream = stream
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            out, self._head = self._head, b""
+            return out
+        data = self._stream.read(size)
+        if isinstance(data, bytes | bytearray | memoryview):
+            self._progress[0] += len(data)
+        return data  # type: ignore[no-any-return]
