@@ -163,10 +163,13 @@ def test_truncated_at_every_byte_never_crashes_and_keeps_what_was_complete() -> 
         assert bool(reader.errors) == (cut < len(data.rstrip())), cut
 
 
-def test_malformed_document_keeps_the_ones_before() -> None:
-    reader, docs = read_all(FIXTURES / "broken" / "malformed-document.xml")
-    assert [d[2] for d in docs] == ["AR-M-1"]
-    assert reader.errors[0].code == "INVALID_XML" and reader.errors[0].line == 63
+def test_malformed_document_is_reported_in_place_and_reading_goes_on() -> None:
+    with ublbatch.read_batch(FIXTURES / "broken" / "malformed-document.xml") as reader:
+        docs = [(d.index, d.line, d.display_id, d.broken, d.error.line if d.error else None,
+                 d.element is not None) for d in reader]
+    assert docs == [(1, 8, "AR-M-1", False, None, True), (2, 41, "AR-M-2", True, 63, False),
+                    (3, 74, "AR-M-3", False, None, True)]
+    assert reader.errors == []
 
 
 def test_binary_file_object_required() -> None:

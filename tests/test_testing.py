@@ -315,9 +315,12 @@ def test_the_per_document_verdict_is_the_batch_verdict() -> None:
 
 
 def test_a_broken_file_gets_a_case_for_the_file_itself(pytester: pytest.Pytester) -> None:
+    # a document that is not well-formed is a case of its own, in its place; the ones after it are read
     cases = documents(MALFORMED)
-    assert [str(c) for c in cases] == ["AR-M-1", FILE_CASE_ID]
-    assert cases[-1].kind == "file" and cases[-1].covered == 1
+    assert [str(c) for c in cases] == ["AR-M-1", "AR-M-2", "AR-M-3"]
+    truncated = documents(TRUNCATED)
+    assert [str(c) for c in truncated] == ["AR-T-1", "AR-T-2", FILE_CASE_ID]
+    assert truncated[-1].kind == "file" and truncated[-1].covered == 2
     write_test(pytester, f"""
 @pytest.mark.parametrize("doc", documents({str(MALFORMED)!r}))
 def test_malformed(doc):
@@ -328,18 +331,18 @@ def test_truncated(doc):
     assert_valid_document(doc)
 """)
     result = run(pytester, "-v", "--tb=short")
-    result.assert_outcomes(passed=3, failed=2)
+    result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines([
         "test_batches.py::test_malformed[[]AR-M-1[]] PASSED*",
-        "test_batches.py::test_malformed[[]#file[]] FAILED*",
+        "test_batches.py::test_malformed[[]AR-M-2[]] FAILED*",
+        "test_batches.py::test_malformed[[]AR-M-3[]] PASSED*",
         "test_batches.py::test_truncated[[]AR-T-1[]] PASSED*",
         "test_batches.py::test_truncated[[]AR-T-2[]] PASSED*",
         "test_batches.py::test_truncated[[]#file[]] FAILED*",
     ])
     result.stdout.fnmatch_lines([
-        "E   ublbatch.testing.BatchAssertionError: 2 documents after line 63 without a test of their own *",
-        "E     #2 AR-M-2 (line 63): The document is not well-formed XML: *",
-        "E     #3 AR-M-3 (line 74): accepted",
+        "E   ublbatch.testing.BatchAssertionError: document #2 AR-M-2 (line 41) rejected*",
+        "E     line 63: The document is not well-formed XML: *",
     ])
     result.stdout.fnmatch_lines([
         f"E   ublbatch.testing.BatchAssertionError: 1 file error in {TRUNCATED} [[]profile strict[]]",

@@ -59,7 +59,8 @@ class PullReader:
 
     def __init__(self, stream: IO[bytes], name: str, *, chunk_size: int = CHUNK_SIZE,
                  continuation: BatchHeader | None = None, line_offset: int = 0, index_base: int = 0,
-                 partial: bool = False, max_document_bytes: int | None = None) -> None:
+                 partial: bool = False, max_document_bytes: int | None = None,
+                 errors: list[Issue] | None = None) -> None:
         self._stream, self.name = stream, name
         self._continuation = continuation
         """Set when ``source`` is a later byte range of a batch (see ``chunks``): the header is known."""
@@ -73,7 +74,8 @@ class PullReader:
         self._max_document_bytes = max_document_bytes
         self._since_document = 0  # bytes read since a child of the root last ended
         self.header = BatchHeader(None, None)
-        self.errors: list[Issue] = []
+        self.errors: list[Issue] = [] if errors is None else errors
+        """File-level problems, in the caller's list when it gave one (it sees them at once)."""
         self.root_nsmap: dict[str | None, str] = {}
         self._state = "start"  # -> "file_status" -> "documents"
         self._count = index_base

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from .engine import MAX_DOCUMENT_BYTES, RANGE_BYTES, Context, Range, Reading, cut, whole_file_errors
+from .engine import LINES_PER_RANGE, MAX_DOCUMENT_BYTES, RANGE_BYTES, Context, Range, Reading, cut, whole_file_errors
 from .profiles import file_rules
 from .results import BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import document_schema, schema_info
@@ -82,7 +82,7 @@ def plan_chunks(source: str | os.PathLike[str], n: int = 1, *, chunk_bytes: int 
         return [Chunk(str(path), part.index, part.start, part.end, part.line, context, part.cuts, part.last,
                       part.oversized, part.size)
                 for part in cut(handle, reading.prolog, reading.head, range_bytes=target,
-                                max_document_bytes=max_document_bytes)]
+                                max_document_bytes=max_document_bytes, first_range_bytes=target)]
 
 
 def validate_chunk(chunk: Chunk, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,

@@ -41,6 +41,9 @@ MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 libxml2's own limits also hold, as ``huge_tree`` is never switched on: nesting depth 256, text nodes
 of 10 MB."""
 READ_BYTES = 1 << 20
+FIRST_READ_BYTES = 1 << 16
+FIRST_RANGE_BYTES = 1 << 15
+"""The first range is small: the header is known after the first block or two."""
 
 _READERS: dict[str, type[PullReader]] = {"response": PullReader, "request": RequestPullReader}
 
@@ -81,89 +84,109 @@ class Context:
 
 
 def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int = RANGE_BYTES,
-        max_document_bytes: int | None = MAX_DOCUMENT_BYTES, progress: list[int] | None = None) -> Iterator[Range]:
+        max_document_bytes: int | None = MAX_DOCUMENT_BYTES, progress: list[int] | None = None,
+        first_range_bytes: int = FIRST_RANGE_BYTES) -> Iterator[Range]:
     """The ranges of a file, in order, read forward from ``stream`` (``head`` already read from it).
 
     Memory holds one range (plus the block being read); a child longer than ``max_document_bytes``
-    is stepped over, never held: its range carries only its first bytes.
+    gets a range of its own that keeps only its first bytes, and is never held whole. The first
+    range is small, so the header is known after the first few blocks.
     """
-    names = document_names(prolog.kind)
-    scanner = Scanner(names, prolog.body_start)
-    buf, start, line, index = head, 0, 1, 0
+    scanner = Scanner(document_names(prolog.kind), prolog.body_start)
+    buf = bytearray(head)
+    start, line, index = 0, 1, 0
     cuts: list[int] = []  # candidates in buf
     lines: list[int] = []  # newlines in buf before each candidate
     counted, newlines = 0, 0  # newlines in buf[:counted]
     done = False
+    cap = max_document_bytes
 
-    def split(at: int, at_lines: int) -> Range:
-        nonlocal buf, start, line, index, cuts, lines, counted, newlines
+    def split(at: int, at_lines: int, *, oversized: int = 0) -> Range:
+        """The range buf[:at] (or an oversized child of ``oversized`` bytes there); buf keeps the rest."""
+        nonlocal start, line, index, cuts, lines, counted, newlines
         keep = sum(1 for c in cuts if c < at)
-        part = Range(index, start, line, buf[:at], tuple(cuts[:keep]))
-        buf, start, line, index = buf[at:], start + at, line + at_lines, index + 1
+        if oversized:
+            part = Range(index, start, line, bytes(buf[:min(at, _HEAD)]), (0,), oversized=True, size=at)
+        else:
+            part = Range(index, start, line, bytes(buf[:at]), tuple(cuts[:keep]))
+        del buf[:at]
+        start, line, index = start + at, line + at_lines, index + 1
         scanner.rebase(at)
         cuts = [c - at for c in cuts[keep:]]
         lines = [n - at_lines for n in lines[keep:]]
         counted, newlines = counted - at, newlines - at_lines
         return part
 
-    def more() -> bytes:
-        nonlocal done
-        block = stream.read(READ_BYTES)
-        if progress is not None:
-            progress[0] += len(block)
-        done = not block
-        return block
+    def oversize(end: int, end_lines: int) -> Iterator[Range]:
+        """The child at cuts[-1] runs to ``end`` past the cap: what precedes it, then the child alone."""
+        at = cuts[-1]
+        if at > 0:
+            at_lines = lines[-1]
+            yield split(at, at_lines)
+            end, end_lines = end - at, end_lines - at_lines
+        yield split(end, end_lines, oversized=end)
 
     while True:
         if not done:
-            buf += more()
+            block = stream.read(READ_BYTES if index else FIRST_READ_BYTES)
+            if progress is not None:
+                progress[0] += len(block)
+            done = not block
+            buf += block
         shift = 0
         for found in scanner.scan(buf, done):
             candidate = found - shift  # buf loses its front at each split
             newlines += buf.count(b"\n", counted, candidate)
             counted = candidate
+            if cap is not None and cuts and candidate - cuts[-1] > cap:
+                before = len(buf)
+                yield from oversize(candidate, newlines)
+                moved = before - len(buf)
+                shift, candidate = shift + moved, candidate - moved
             if cuts and cuts[-1] > 0 and newlines >= LINES_PER_RANGE:
                 at = cuts[-1]  # the range would pass the line limit: end it before
                 yield split(at, lines[-1])
                 shift, candidate = shift + at, candidate - at
-            if cuts and candidate >= range_bytes:
+            if cuts and candidate >= (range_bytes if index else first_range_bytes):
                 yield split(candidate, newlines)
                 shift, candidate = shift + candidate, 0
             cuts.append(candidate)
             lines.append(newlines)
-        cap = max_document_bytes
         if cap is not None and cuts and len(buf) - cuts[-1] > cap and not done:
-            if cuts[-1] > 0:  # the last child runs on past the cap: first what comes before it
+            # the last child runs on past the cap: step over it, keeping only its first bytes
+            if cuts[-1] > 0:
                 yield split(cuts[-1], lines[-1])
-            size, skipped_lines = len(buf), buf.count(b"\n")
-            first = buf[:_HEAD]
-            while True:  # step over it: keep only a tail where the next start tag may begin
-                found = [c for c in scanner.scan(buf, done) if c > 0]
-                if found:
-                    size -= len(buf) - found[0]
-                    skipped_lines -= buf.count(b"\n", found[0])
-                    buf = buf[found[0]:]
-                    scanner.rebase(found[0])
-                    break
-                if done:
-                    buf = b""
+            first, size, skipped = bytes(buf[:_HEAD]), 0, 0
+            while True:
+                ahead = [c for c in scanner.scan(buf, done) if c > 0]
+                if ahead or done:
+                    stop = ahead[0] if ahead else len(buf)
+                    size, skipped = size + stop, skipped + buf.count(b"\n", 0, stop)
+                    del buf[:stop]
+                    scanner.rebase(stop)
                     break
                 drop = max(0, len(buf) - Scanner.GUARD)
-                buf = buf[drop:]
+                size, skipped = size + drop, skipped + buf.count(b"\n", 0, drop)
+                del buf[:drop]
                 scanner.rebase(drop)
-                block = more()
+                block = stream.read(READ_BYTES)
+                if progress is not None:
+                    progress[0] += len(block)
+                done = not block
                 buf += block
-                size += len(block)
-                skipped_lines += block.count(b"\n")
             yield Range(index, start, line, first, (0,), oversized=True, size=size)
-            start, line, index = start + size, line + skipped_lines, index + 1
+            start, line, index = start + size, line + skipped, index + 1
+            cuts, lines, counted, newlines = ([0], [0], 0, 0) if buf else ([], [], 0, 0)
             if not buf:
                 yield Range(index, start, line, b"", (), last=True)
                 return
-            cuts, lines, counted, newlines = [0], [0], 0, 0
             continue
         if done:
-            yield Range(index, start, line, buf, tuple(cuts), last=True)
+            if cap is not None and cuts and len(buf) - cuts[-1] > cap:
+                yield from oversize(len(buf), newlines + buf.count(b"\n", counted))
+                yield Range(index, start, line, bytes(buf), (), last=True)
+                return
+            yield Range(index, start, line, bytes(buf), tuple(cuts), last=True)
             return
 
 
@@ -183,7 +206,7 @@ class Reading:
         self.progress = [0]
         head = b""
         while len(head) < HEAD_BYTES:
-            block = stream.read(READ_BYTES)
+            block = stream.read(FIRST_READ_BYTES)
             self.progress[0] += len(block)
             if not block:
                 break
@@ -236,7 +259,7 @@ class Reading:
         header_known = False
         for part in cut(self.stream, self.prolog, self.head, range_bytes=self._range_bytes,
                         max_document_bytes=self.max_document_bytes, progress=self.progress):
-            reading = RangeReading(context, part, self.header if part.index else None, self.count)
+            reading = RangeReading(context, part, self.header if part.index else None, self.count, self.errors)
             for item in reading:
                 if item is None:
                     continue
@@ -248,7 +271,6 @@ class Reading:
                 yield item
             if part.index == 0:
                 self.header = reading.header
-            self.errors.extend(reading.errors)
             if not header_known:
                 header_known = True
                 yield None
@@ -256,7 +278,8 @@ class Reading:
 
     def _one_pass(self) -> Iterator[Document | None]:
         stream = _Chained(self.head, self.stream, self.progress)
-        reader = _READERS[self.kind](stream, self.name, partial=True, max_document_bytes=self.max_document_bytes)
+        reader = _READERS[self.kind](stream, self.name, partial=True, max_document_bytes=self.max_document_bytes,
+                                     errors=self.errors)
         with reader:
             self.header = reader.header
             yield None
@@ -264,8 +287,7 @@ class Reading:
                 self.count += 1
                 yield document
         self.header = reader.header
-        self.errors.extend(reader.errors)
-        if not any(e.code in _BROKEN for e in reader.errors):
+        if not reader.failed:
             self.errors.extend(whole_file_errors(self.kind, self.header, self.count, self.name))
 
 
@@ -286,20 +308,23 @@ class RangeReading:
     Used in this process by ``Reading`` and in worker processes for parallel validation alike.
     """
 
-    def __init__(self, context: Context, part: Range, header: BatchHeader | None, before: int) -> None:
+    def __init__(self, context: Context, part: Range, header: BatchHeader | None, before: int,
+                 errors: list[Issue] | None = None) -> None:
         self.context = context
         self.part = part
         self.header = header or BatchHeader(None, None)
         self._continuation = header if part.index else None
         self.before = before
-        self.errors: list[Issue] = []
+        self.errors: list[Issue] = [] if errors is None else errors
+        """File-level problems, in the caller's list when it gave one (it sees the header's at once)."""
 
     def __iter__(self) -> Iterator[Document | None]:
         part = self.part
         if part.oversized:
             yield self._too_large()
             return
-        reader = self._reader(0, len(part.data), self.before, first=part.index == 0)
+        mark = len(self.errors)
+        reader = self._reader(0, len(part.data), self.before, first=part.index == 0, errors=self.errors)
         yielded = 0
         with reader:
             if part.index == 0:
@@ -311,14 +336,21 @@ class RangeReading:
         if part.index == 0:
             self.header = reader.header
         if not reader.failed:
-            self.errors.extend(reader.errors)
             return
-        self.errors.extend(e for e in reader.errors if e.code not in _BROKEN)
+        self.errors[mark:] = [e for e in self.errors[mark:] if e.code not in _BROKEN]
         yield from self._recover(yielded)
+        if part.last and part.data and _root_end(part.data, 0, len(part.data)) < 0 and \
+                not any(e.code in _BROKEN for e in self.errors[mark:]):
+            line = self._line_at(len(part.data))
+            root = ROOTS[self.context.kind]
+            self.errors.append(Issue(ErrorCode.INVALID_XML.value, f"{self.context.name}, line {line}: the XML is "
+                                     f"not well-formed: the file ends before {root} is closed",
+                                     rule="xml:not-well-formed", line=line, engine="ublbatch"))
 
     # -- taking a broken range apart ---------------------------------------------------------
 
-    def _reader(self, start: int, end: int, before: int, *, first: bool) -> PullReader:
+    def _reader(self, start: int, end: int, before: int, *, first: bool,
+                errors: list[Issue] | None = None) -> PullReader:
         part, context = self.part, self.context
         data = memoryview(part.data)[start:end]
         line = part.line + part.data.count(b"\n", 0, start)
@@ -326,10 +358,10 @@ class RangeReading:
         if first:
             stream = _Pieces(bytes(data), tail)
             return _READERS[context.kind](stream, context.name, line_offset=line - 1, index_base=before,
-                                          partial=True)
+                                          partial=True, errors=errors)
         stream = _Pieces(context.prolog.wrapper, bytes(data), tail)
         return _READERS[context.kind](stream, context.name, continuation=self.header, line_offset=line - 1,
-                                      index_base=before, partial=True)
+                                      index_base=before, partial=True, errors=errors)
 
     def _recover(self, skip: int) -> Iterator[Document]:
         """Piece by piece between the range's candidate start tags; skip what was already yielded."""
@@ -406,7 +438,7 @@ class RangeReading:
 
     def _stray(self, start: int, end: int) -> None:
         """Text between children that is neither white space, a comment nor a PI: a file-level error."""
-        text = _MARKUP.sub(b"", self.part.data[start:end]).strip()
+        text = _ROOT_END.sub(b"", _MARKUP.sub(b"", self.part.data[start:end])).strip()
         if text:
             shown = text[:40].decode("utf-8", "replace")
             line = self._line_at(start + len(self.part.data[start:end]) - len(self.part.data[start:end].lstrip()))
@@ -420,7 +452,7 @@ class RangeReading:
         said = _reason(failure)
         where = failure.line if failure is not None and failure.line else self._line_at(end)
         self.errors.append(Issue(ErrorCode.INVALID_XML.value, f"{self.context.name}, line {where}, in {tag} "
-                                 f"#{count + 1} (from line {line}): the file ends before the document does: {said}",
+                                 f"#{count + 1} (from line {line}): the XML is not well-formed: {said}",
                                  rule="xml:not-well-formed", line=where, engine="libxml2"))
 
     def _broken(self, begin: int, end: int, index: int, failure: Issue | None) -> Document:
@@ -501,8 +533,13 @@ def _end_of_child(data: bytes, begin: int, end: int) -> int | None:
     return None
 
 
+_ROOT_END = re.compile(rb"</(?:ApplicationResponseBatch|RequestBatch)\s*>")
+
+
 def _root_end(data: bytes, begin: int, end: int) -> int:
-    return -1 if not re.search(rb"</(?:ApplicationResponseBatch|RequestBatch)\s*>", data[begin:end]) else 0
+    """Where the root's end tag stands in data[begin:end], or -1."""
+    found = _ROOT_END.search(data, begin, end)
+    return found.start() if found else -1
 
 
 _ID_TEXT = re.compile(rb"<(?:[\w.-]+:)?ID(?:\s[^>]*)?>(.*?)</(?:[\w.-]+:)?ID\s*>", re.S)
