@@ -15,9 +15,10 @@ from typing import IO, ClassVar
 import attrs
 from lxml import etree
 
-from ._parsing import pull_parser, string_value
+from ._parsing import pull_parser
 from .codes import ErrorCode
 from .document import Document, own_ids
+from .errors import SourceError
 from .names import (
     BATCH_ROOT,
     DOCUMENTS,

@@ -103,7 +103,7 @@ class Scanner:
         """The buffer lost its first ``dropped`` bytes."""
         self.position -= dropped
 
-    def scan(self, data: bytes, final: bool) -> list[int]:
+    def scan(self, data: bytes | bytearray, final: bool) -> list[int]:
         """Candidate offsets in ``data`` from where the last call stopped; all of it when ``final``."""
         limit = len(data) if final else max(self.position, len(data) - self.GUARD)
         found: list[int] = []
@@ -131,7 +131,7 @@ class Scanner:
         return found
 
     @staticmethod
-    def _next_special(data: bytes, pos: int, limit: int) -> tuple[int, bytes] | None:
+    def _next_special(data: bytes | bytearray, pos: int, limit: int) -> tuple[int, bytes] | None:
         best: tuple[int, bytes] | None = None
         for opener, closer in _SPECIAL:
             at = data.find(opener, pos, limit)
@@ -139,7 +139,7 @@ class Scanner:
                 best = (at, closer)
         return best
 
-    def _next_name(self, data: bytes, pos: int, limit: int) -> int | None:
+    def _next_name(self, data: bytes | bytearray, pos: int, limit: int) -> int | None:
         """The first start tag at or after ``pos`` whose local name is a document's."""
         best: int | None = None
         for name in self._names:
@@ -154,7 +154,7 @@ class Scanner:
         return best
 
 
-def _tag_start(data: bytes, at: int, floor: int) -> int | None:
+def _tag_start(data: bytes | bytearray, at: int, floor: int) -> int | None:
     """Where the start tag holding the name at ``at`` begins (``<name`` or ``<prefix:name``), if it is one."""
     before = data[at - 1]
     if before == 0x3C:  # '<'

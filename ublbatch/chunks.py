@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from .engine import LINES_PER_RANGE, MAX_DOCUMENT_BYTES, RANGE_BYTES, Context, Range, Reading, cut, whole_file_errors
+from .engine import MAX_DOCUMENT_BYTES, RANGE_BYTES, Context, Range, Reading, cut, whole_file_errors
 from .profiles import file_rules
 from .results import BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import document_schema, schema_info

@@ -15,7 +15,6 @@ pass, so each result is the same as ``validate_batch(path)``.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any

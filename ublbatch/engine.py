@@ -18,13 +18,14 @@ same pull reader, which then reports what is wrong with them.
 from __future__ import annotations
 
 import io
+import itertools
 import re
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Generator, Iterator
+from typing import IO, cast
 
 import attrs
 
-from ._pullreader import PullReader, RequestPullReader, count_mismatch, shift_lines
+from ._pullreader import PullReader, RequestPullReader, count_mismatch
 from .boundaries import HEAD_BYTES, Prolog, Scanner, document_names, read_prolog
 from .codes import ErrorCode
 from .document import Document
@@ -251,7 +252,7 @@ class Reading:
         """Stop reading."""
         self._items.close()
 
-    def _documents(self) -> Iterator[Document | None]:
+    def _documents(self) -> Generator[Document | None, None, None]:
         if self.prolog is None:
             yield from self._one_pass()
             return
@@ -277,7 +278,7 @@ class Reading:
         self.errors.extend(whole_file_errors(self.kind, self.header, self.count, self.name))
 
     def _one_pass(self) -> Iterator[Document | None]:
-        stream = _Chained(self.head, self.stream, self.progress)
+        stream = cast(IO[bytes], _Chained(self.head, self.stream, self.progress))
         reader = _READERS[self.kind](stream, self.name, partial=True, max_document_bytes=self.max_document_bytes,
                                      errors=self.errors)
         with reader:
@@ -356,10 +357,10 @@ class RangeReading:
         line = part.line + part.data.count(b"\n", 0, start)
         tail = b"" if part.last and end == len(part.data) else f"</{ROOTS[context.kind]}>".encode()
         if first:
-            stream = _Pieces(bytes(data), tail)
+            stream = cast(IO[bytes], _Pieces(bytes(data), tail))
             return _READERS[context.kind](stream, context.name, line_offset=line - 1, index_base=before,
                                           partial=True, errors=errors)
-        stream = _Pieces(context.prolog.wrapper, bytes(data), tail)
+        stream = cast(IO[bytes], _Pieces(context.prolog.wrapper, bytes(data), tail))
         return _READERS[context.kind](stream, context.name, continuation=self.header, line_offset=line - 1,
                                       index_base=before, partial=True, errors=errors)
 
@@ -369,7 +370,7 @@ class RangeReading:
         cuts = [c for c in part.cuts if c > 0]
         bounds = [0, *cuts, len(part.data)]
         number = self.before
-        for a, b in zip(bounds, bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             if a == b:
                 continue
             first = part.index == 0 and a == 0
@@ -631,4 +632,4 @@ class _Chained(io.RawIOBase):
         data = self._stream.read(size)
         if isinstance(data, bytes | bytearray | memoryview):
             self._progress[0] += len(data)
-        return data  # type: ignore[no-any-return]
+        return bytes(data)

@@ -10,11 +10,12 @@ document before the break, then records a file-level error.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Iterator
 from types import TracebackType
-from typing import IO, ClassVar, Union
+from typing import IO, ClassVar, Union, cast
 
 from ._pullreader import count_mismatch
 from .document import Document
@@ -117,8 +118,9 @@ def read_request_batch(source: Source, *, name: str | None = None) -> RequestBat
 
 def batch_kind(source: Source) -> str | None:
     """``"response"`` or ``"request"`` from the root element, or None (not a batch, unreadable)."""
-    from ._parsing import pull_parser
     from lxml import etree
+
+    from ._parsing import pull_parser
 
     stream, _, owned = open_source(source, None)
     try:
@@ -127,10 +129,8 @@ def batch_kind(source: Source) -> str | None:
             chunk = stream.read(1 << 16)
             if not chunk:
                 return None
-            try:
+            with contextlib.suppress(etree.XMLSyntaxError):  # whatever follows the root's start tag
                 sniffer.feed(chunk)
-            except etree.XMLSyntaxError:
-                pass  # whatever follows the root's start tag
             for _event, root in sniffer.read_events():
                 return KINDS.get(root.tag)
         return None
@@ -152,7 +152,7 @@ def open_source(source: Source, name: str | None) -> tuple[IO[bytes], str, bool]
         except OSError as exc:
             raise SourceError(f"{path}: cannot open: {exc.strerror or exc}") from exc
     if hasattr(source, "read"):
-        return _Binary(source, name or str(getattr(source, "name", "<stream>"))), \
+        return cast(IO[bytes], _Binary(source, name or str(getattr(source, "name", "<stream>")))), \
             name or str(getattr(source, "name", "<stream>")), False
     raise SourceError(f"cannot read a batch from {type(source).__name__}: give a path, bytes or a "
                       "binary file object")

@@ -102,7 +102,7 @@ def respond(
                              schema_dir=schema_dir, limits=limits)
         with writer:
             for document in reader:
-                if not document.supported or document.kind is None:
+                if not document.supported or document.kind is None or document.element is None:
                     skipped.append((document.index, document.problem or "not a document"))
                     continue
                 if document.uuid is None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import attrs
 from lxml import etree
 
-from ._parsing import safe_parser
 from . import _ubl_files
+from ._parsing import safe_parser
 from ._ubl_files import Release, VerifiedFiles
 from .contentmodel import ContentModel
 from .errors import SchemaError

@@ -171,6 +171,8 @@ def extract_documents(source: Source, out_dir: str | os.PathLike[str], *,
 
 def standalone(document: Document) -> bytes:
     """One embedded document as a UBL file of its own, with only the declarations it uses."""
+    if document.element is None:
+        raise ValueError(f"document #{document.index} could not be read: {document.problem}")
     element = copy.deepcopy(document.element)
     element.tail = None
     etree.cleanup_namespaces(element)

@@ -17,8 +17,8 @@ from typing import IO, Any, TypeAlias
 import attrs
 from lxml import etree
 
-from ._parsing import safe_parser
 from ._atomic import AtomicFile
+from ._parsing import safe_parser
 from .codes import ErrorCode, FileStatusCode
 from .errors import BatchWriteError, InvalidDocumentError, LimitExceededError
 from .model import NSMAP, ApplicationResponse
