@@ -84,15 +84,17 @@ class Context:
     max_document_bytes: int | None = MAX_DOCUMENT_BYTES
 
 
-def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int = RANGE_BYTES,
+def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | None = None,
         max_document_bytes: int | None = MAX_DOCUMENT_BYTES, progress: list[int] | None = None,
-        first_range_bytes: int = FIRST_RANGE_BYTES) -> Iterator[Range]:
+        first_range_bytes: int | None = None) -> Iterator[Range]:
     """The ranges of a file, in order, read forward from ``stream`` (``head`` already read from it).
 
     Memory holds one range (plus the block being read); a child longer than ``max_document_bytes``
     gets a range of its own that keeps only its first bytes, and is never held whole. The first
     range is small, so the header is known after the first few blocks.
     """
+    range_bytes = range_bytes or RANGE_BYTES  # looked up now: tests make ranges small
+    first_range_bytes = first_range_bytes or FIRST_RANGE_BYTES
     scanner = Scanner(document_names(prolog.kind), prolog.body_start)
     buf = bytearray(head)
     start, line, index = 0, 1, 0
@@ -199,7 +201,7 @@ class Reading:
     """
 
     def __init__(self, stream: IO[bytes], name: str, *, kind: str | None = None,
-                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES, range_bytes: int = RANGE_BYTES) -> None:
+                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES, range_bytes: int | None = None) -> None:
         self.name = name
         self.stream = stream
         self.max_document_bytes = max_document_bytes

@@ -1,0 +1,193 @@
+"""The reading engine over the matrix of real file styles: every command agrees on the same file.
+
+Styles: documents with the envelope's prefixes, Peppol documents embedded verbatim (their own
+default namespace), documents with a prefix of their own; one line each, pretty-printed, CRLF;
+``jobs`` 1, 2 and 3, with ranges made small so that every file is cut in many places.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import attrs
+import pytest
+from conftest import conformance_documents, embeddable
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+import ublbatch
+import ublbatch.engine
+from ublbatch.convert import to_json
+from ublbatch.names import AR, CAC, CBC, EXT
+
+STYLES = ("envelope", "default", "own-prefix")
+LAYOUTS = ("line", "pretty", "crlf")
+ROOT = (f'<ApplicationResponseBatch xmlns:ar="{AR}" xmlns:cac="{CAC}" xmlns:cbc="{CBC}" xmlns:ext="{EXT}">')
+HEADER = ("<RequestFileName>InvoiceRequest_20240101_TKMATRIX</RequestFileName>"
+          "<FileStatus><StatusCode>S</StatusCode><StatusDescription>ok</StatusDescription></FileStatus>")
+FOREIGN = '<other:Notice xmlns:other="urn:example:other"><cbc:ID>FOREIGN-1</cbc:ID></other:Notice>'
+
+
+@pytest.fixture(autouse=True)
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ublbatch.engine, "RANGE_BYTES", 6_000)
+    monkeypatch.setattr(ublbatch.engine, "FIRST_RANGE_BYTES", 1_000)
+
+
+def _copy(element: etree._Element, nsmap: dict[str | None, str]) -> etree._Element:
+    top = etree.Element(element.tag, attrib=dict(element.attrib), nsmap=nsmap)
+
+    def fill(source: etree._Element, target: etree._Element) -> None:
+        target.text = source.text
+        for child in source:
+            if isinstance(child.tag, str):
+                made = etree.SubElement(target, child.tag, attrib=dict(child.attrib))
+                fill(child, made)
+            else:
+                made = etree.Comment(child.text) if child.tag is etree.Comment else etree.PI(child.target, child.text)
+                target.append(made)
+            made.tail = child.tail
+
+    fill(element, top)
+    return top
+
+
+def styled(document: bytes, style: str, layout: str) -> str:
+    """One Peppol document written in ``style`` and ``layout`` (CRLF is applied to the whole file)."""
+    parser = etree.XMLParser(remove_blank_text=True, remove_comments=True)
+    element = etree.fromstring(embeddable(document), parser)
+    if style == "envelope":
+        element = _copy(element, {"ar": AR, "cac": CAC, "cbc": CBC, "ext": EXT})
+    elif style == "own-prefix":
+        element = _copy(element, {"resp": AR, "c": CAC, "b": CBC, "x": EXT})
+    text = etree.tostring(element, encoding="unicode", pretty_print=layout != "line").strip()
+    if style == "envelope":  # the root declares these
+        text = re.sub(r' xmlns:(ar|cac|cbc|ext)="[^"]*"', "", text, count=4)
+    return text
+
+
+def build(style: str, layout: str, damaged: dict[int, str] | None = None) -> tuple[bytes, list[int], list[str]]:
+    """The 18 Peppol documents as a batch, with ``damaged`` children inserted at their positions.
+
+    Gives the bytes, the line of every child's start tag, and what each child is ("good" or a damage).
+    """
+    children: list[tuple[str, str]] = [(styled(p.read_bytes(), style, layout), "good")
+                                       for p in conformance_documents()]
+    for position, kind in sorted((damaged or {}).items()):
+        children.insert(position - 1, (damage(children[position - 1][0], kind), kind))
+    separator = "\n" if layout != "line" else ""
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ROOT + separator + HEADER + separator
+    lines = []
+    for child, _ in children:
+        lines.append(text.count("\n") + 1)
+        text += child + "\n"
+    text += "</ApplicationResponseBatch>\n"
+    if layout == "crlf":
+        text = text.replace("\n", "\r\n")
+    return text.encode(), lines, [kind for _, kind in children]
+
+
+def damage(template: str, kind: str) -> str:
+    """A copy of ``template`` (a good document) broken in the way ``kind`` names."""
+    if kind == "foreign":
+        return FOREIGN
+    renamed = re.sub(r"(<(?:\w+:)?ID>)[^<]*", r"\1BROKEN-" + kind, template, count=1)
+    if kind == "unescaped":
+        return re.sub(r"(<(?:\w+:)?IssueDate>)", r"\1Tom & Jerry ", renamed, count=1)
+    if kind == "mismatched":
+        return re.sub(r"</((?:\w+:)?SenderParty)>", r"</\1x>", renamed, count=1)
+    raise ValueError(kind)
+
+
+DAMAGE = {4: "unescaped", 11: "foreign", 18: "mismatched"}
+
+
+@pytest.fixture(scope="module")
+def reference() -> list[tuple[str, str]]:
+    """Each Peppol document's id and verdict, validated in a clean batch by the one-range path."""
+    data, _, _ = build("default", "pretty")
+    return [(r.id, r.status) for r in ublbatch.validate_batch(data).results]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("style", STYLES)
+def test_every_style_gives_every_document_once_in_order_with_exact_lines(
+        style: str, layout: str, reference: list[tuple[str, str]], tmp_path: Path) -> None:
+    data, lines, kinds = build(style, layout, DAMAGE)
+    path = tmp_path / "batch.xml"
+    path.write_bytes(data)
+    assert len(kinds) == 21
+    verdicts = {}
+    for jobs in (1, 2, 3):
+        result = ublbatch.validate_batch(path, jobs=jobs)
+        verdicts[jobs] = result
+        assert result.total_count == 21 and result.file_errors == ()
+        assert [r.index for r in result.results] == list(range(1, 22))
+        assert [r.line for r in result.results] == lines
+        good = [(r.id, r.status) for r, kind in zip(result.results, kinds, strict=True) if kind == "good"]
+        assert good == reference
+        bad = {r.index: (r.id, r.error.code if r.error else None) for r in result.results if r.index in DAMAGE}
+        assert bad == {4: ("BROKEN-unescaped", "INVALID_XML"), 11: ("FOREIGN-1", "UNSUPPORTED_DOCUMENT_TYPE"),
+                       18: ("BROKEN-mismatched", "INVALID_XML")}
+        for r in result.results:  # messages quote the file's lines, not a range's
+            for issue in r.issues:
+                assert issue.line is None or lines[r.index - 1] <= issue.line <= len(data.splitlines())
+    assert verdicts[1] == verdicts[2] == verdicts[3]
+    assert ublbatch.validate_batch(data, name=str(path)) == verdicts[1]  # bytes: the same engine
+    with path.open("rb") as stream:
+        assert ublbatch.validate_batch(stream) == verdicts[1]
+
+    # every command keeps the same good documents
+    expected_status = verdicts[1].delivery_status()
+    assert ublbatch.batch_status(path) == attrs.evolve(expected_status, failed_items=expected_status.failed_items)
+    with ublbatch.read_batch(path) as reader:
+        read = [(d.index, d.line, d.display_id, d.broken, d.supported) for d in reader]
+    assert [d[1] for d in read] == lines and [d[0] for d in read] == list(range(1, 22))
+    assert [d[3] for d in read] == [k in ("unescaped", "mismatched") for k in kinds]
+    good_ids = [rid for (rid, _), kind in zip(((r.id, r.status) for r in verdicts[1].results), kinds, strict=True)
+                if kind == "good"]
+    report = ublbatch.split_batch(path, tmp_path / "parts", max_documents=5)
+    assert report.documents == 18 and [x.index for x in report.left_out] == [4, 11, 18]
+    split_ids = [r.id for part in report.outputs for r in ublbatch.validate_batch(part).results]
+    assert split_ids == good_ids
+    extracted = ublbatch.extract_documents(path, tmp_path / "one")
+    assert extracted.documents == 18 and [x.index for x in extracted.left_out] == [4, 11, 18]
+    out = io.StringIO()
+    converted = to_json(path, out, ndjson=True)
+    lines_out = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [x["index"] for x in lines_out if x["type"] == "document"] == [i for i in range(1, 22) if i not in DAMAGE]
+    assert [s.index for s in converted.skipped] == [4, 11, 18]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(style=st.sampled_from(STYLES), layout=st.sampled_from(LAYOUTS), jobs=st.sampled_from((1, 2)),
+       where=st.floats(0.05, 0.95), what=st.sampled_from(("<", "&", "</x>", "<!--", "DELETE")))
+def test_damage_anywhere_loses_no_good_document(style: str, layout: str, jobs: int, where: float, what: str,
+                                                reference: list[tuple[str, str]]) -> None:
+    data, lines, _ = build(style, layout)
+    starts = [data.index(b"\n", 0) if n == 1 else _offset_of_line(data, n) for n in lines]
+    at = int(len(data) * where)
+    removed = data[at:at + 40] if what == "DELETE" else b""
+    broken = data[:at] + (b"" if what == "DELETE" else what.encode()) + data[at + len(removed):]
+    touched = {i for i, start in enumerate(starts)
+               if start <= at + len(removed) and (i + 1 == len(starts) or starts[i + 1] > at)}
+    result = ublbatch.validate_batch(broken, jobs=jobs)
+    found = [r.line for r in result.results]
+    assert found == sorted(found) and len(found) == len(set(found))  # in order, none twice
+    got = {r.line: (r.id, r.status) for r in result.results}
+    for i, line in enumerate(lines):
+        if i in touched or (what == "<!--" and i > min(touched)):
+            continue  # "<!--" makes a comment of what follows, as any parser sees it
+        moved = line - (removed.count(b"\n") if starts[i] > at else 0)
+        assert got.get(moved) == reference[i], (i, what, at, sorted(touched))
+
+
+def _offset_of_line(data: bytes, line: int) -> int:
+    position = 0
+    for _ in range(line - 1):
+        position = data.index(b"\n", position) + 1
+    return position
