@@ -74,8 +74,22 @@ def document(rng: random.Random, i: int, invalid: bool) -> str:
     return "\n".join(parts) + "\n"
 
 
+DEFAULT_NAMESPACE = ('<ApplicationResponse xmlns="urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2"'
+                     ' xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"'
+                     ' xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">')
+
+
+def styled(text: str, style: str) -> str:
+    """A document in the envelope's prefixes as ``style`` writes it: ``envelope`` (as is) or ``default``
+    (its own default namespace and declarations, as Peppol documents are embedded verbatim)."""
+    if style == "envelope":
+        return text
+    return text.replace("<ar:ApplicationResponse>", DEFAULT_NAMESPACE, 1).replace(
+        "</ar:ApplicationResponse>", "</ApplicationResponse>", 1)
+
+
 def generate(path: Path, *, documents: int | None = None, megabytes: float | None = None, invalid: float = 0.01,
-             seed: int = 7) -> int:
+             seed: int = 7, style: str = "envelope") -> int:
     """Write the batch; returns the number of documents."""
     rng = random.Random(seed)
     limit = None if megabytes is None else int(megabytes * 1024 * 1024)
@@ -86,7 +100,7 @@ def generate(path: Path, *, documents: int | None = None, megabytes: float | Non
                   "  <FileStatus>\n    <StatusCode>S</StatusCode>\n"
                   "    <StatusDescription>File processed successfully</StatusDescription>\n  </FileStatus>\n")
         while (documents is None or count < documents) and (limit is None or out.tell() < limit):
-            out.write(document(rng, count, rng.random() < invalid))
+            out.write(styled(document(rng, count, rng.random() < invalid), style))
             count += 1
         out.write("</ApplicationResponseBatch>\n")
     return count
@@ -99,11 +113,13 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float)
     parser.add_argument("--invalid", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--style", choices=("envelope", "default"), default="envelope",
+                        help="documents in the envelope's prefixes, or each with its own default namespace")
     args = parser.parse_args()
     if args.documents is None and args.megabytes is None:
         args.documents = 1000
     count = generate(args.out, documents=args.documents, megabytes=args.megabytes, invalid=args.invalid,
-                     seed=args.seed)
+                     seed=args.seed, style=args.style)
     print(f"{args.out}: {count} documents, {args.out.stat().st_size / 1e6:.1f} MB")
 
 

@@ -98,10 +98,12 @@ class Scanner:
         self._names = names
         self.position = position
         self._closing: bytes | None = None
+        self._clear = position  # no comment, CDATA section or PI opens before this offset
 
     def rebase(self, dropped: int) -> None:
         """The buffer lost its first ``dropped`` bytes."""
         self.position -= dropped
+        self._clear -= dropped
 
     def scan(self, data: bytes | bytearray, final: bool) -> list[int]:
         """Candidate offsets in ``data`` from where the last call stopped; all of it when ``final``."""
@@ -130,13 +132,16 @@ class Scanner:
         self.position = pos
         return found
 
-    @staticmethod
-    def _next_special(data: bytes | bytearray, pos: int, limit: int) -> tuple[int, bytes] | None:
+    def _next_special(self, data: bytes | bytearray, pos: int, limit: int) -> tuple[int, bytes] | None:
+        """The next comment, CDATA section or PI; the stretch found free of them is not searched again."""
         best: tuple[int, bytes] | None = None
+        start = max(pos, self._clear)
         for opener, closer in _SPECIAL:
-            at = data.find(opener, pos, limit)
+            at = data.find(opener, start, limit)
             if at >= 0 and (best is None or at < best[0]):
                 best = (at, closer)
+        if best is None:
+            self._clear = max(self._clear, limit - len(_SPECIAL[1][0]))
         return best
 
     def _next_name(self, data: bytes | bytearray, pos: int, limit: int) -> int | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from .engine import MAX_DOCUMENT_BYTES, RANGE_BYTES, Context, Range, Reading, cut, whole_file_errors
+from .engine import LINES_PER_RANGE, MAX_DOCUMENT_BYTES, RANGE_BYTES, Context, Range, Reading, cut, whole_file_errors
 from .profiles import file_rules
 from .results import BatchHeader, BatchResult, DocumentResult, Issue
 from .schemas import document_schema, schema_info
@@ -23,6 +23,8 @@ from .validate import RangeOutcome, renumbered, validate_range
 
 CHUNK_TARGET = RANGE_BYTES
 """Bytes per range unless asked otherwise."""
+
+__all__ = ["CHUNK_TARGET", "LINES_PER_RANGE", "Chunk", "ChunkResult", "merge_chunks", "plan_chunks", "validate_chunk"]
 
 
 @attrs.frozen

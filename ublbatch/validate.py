@@ -204,6 +204,8 @@ class BatchValidation(Tally):
         context = Context(self._name, reading.kind, reading.prolog, reading.max_document_bytes)
         ranges = cut(reading.stream, reading.prolog, reading.head, max_document_bytes=reading.max_document_bytes,
                      progress=reading.progress)
+        profile, schema_dir, explain = self._options
+        _IN_WORKER[(reading.kind, profile, schema_dir, explain)] = self._validators  # compiled once, then forked
         jobs = ((context, part, *self._options) for part in ranges)
         emitted = 0
         for outcome in run_ahead(_validate_range, jobs, self._jobs):
