@@ -178,6 +178,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--failed-only", action="store_true",
                         help="ndjson/csv: only the documents that will not be delivered (with their queue)")
     status.add_argument("--event", action="store_true", help="json: wrap it as a GoRoute webhook event")
+    status.add_argument("--organization-id", metavar="ID",
+                        help="--event: the event's organization_id (default null)")
     status.set_defaults(run=_status)
 
     convert = command("convert", "a batch as JSON or NDJSON documents, or back to XML")
@@ -391,7 +393,7 @@ def _status(args: argparse.Namespace) -> int:
         status = scan.summary()
         if args.format == "json":
             spool.seek(0)
-            _status_json(out, status, spool, event=args.event)
+            _status_json(out, status, spool, event=args.event, organization_id=args.organization_id)
         elif args.format == "ndjson":
             summary = status.to_dict()
             del summary["failed_items"]
@@ -453,23 +455,27 @@ def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
     return EXIT_REJECTED if report.skipped else EXIT_OK
 
 
-def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool) -> None:
-    """GoRoute's status JSON with ``failed_items`` copied from the spool, one item at a time."""
-    if event:
-        out.write('{\n  "type": ' + json.dumps(f"batch.{status.status}") + ',\n  "data": ')
-    _json_with_list(out, status.to_dict(), "failed_items", items, end="\n}\n" if event else "\n")
+def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool,
+                 organization_id: str | None = None) -> None:
+    """GoRoute's status JSON (or its webhook event) with ``failed_items`` copied from the spool, one item
+    at a time."""
+    body = status.to_event(organization_id=organization_id) if event else status.to_dict()
+    _json_with_list(out, body, "failed_items", items)
 
 
 def _json_with_list(out: IO[str], body: dict[str, Any], key: str, lines: IO[str], end: str = "\n") -> None:
-    """``body`` as indented JSON whose (empty) list ``key`` is filled from JSON lines, one at a time."""
-    body[key] = []
-    before, after = json.dumps(body, indent=2, ensure_ascii=False).split(f'"{key}": []', 1)
-    out.write(before + f'"{key}": [')
+    """``body`` as indented JSON whose (empty) list ``key``, at any depth, is filled from JSON lines, one
+    at a time. JSON escapes every quote inside a string, so ``"key": []`` can only be the key itself."""
+    text = json.dumps(body, indent=2, ensure_ascii=False)
+    marker = f'"{key}": []'
+    at = text.index(marker)
+    indent = at - text.rindex("\n", 0, at) - 1
+    out.write(text[:at] + f'"{key}": [')
     count = 0
     for line in lines:
-        out.write(("," if count else "") + "\n    " + line.strip())
+        out.write(("," if count else "") + "\n" + " " * (indent + 2) + line.strip())
         count += 1
-    out.write(("\n  ]" if count else "]") + after + end)
+    out.write(("\n" + " " * indent + "]" if count else "]") + text[at + len(marker):] + end)
 
 
 def _schemas_verify(args: argparse.Namespace) -> int:
