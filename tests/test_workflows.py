@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, run_cli
@@ -57,3 +58,129 @@ def test_cli_rejected_results_carry_every_issue_in_error_details(capsys: pytest.
             assert [d["message"] for d in details] == [i["message"] for i in item["issues"]]
             assert {"rule": "xsd:missing-element", "location": "/ar:ApplicationResponse/cbc:ID",
                     "message": "Missing required element: cbc:ID", "level": "error"} in details
+
+
+# --- 4. lifecycle --------------------------------------------------------------------------------
+
+REQUEST = FIXTURES / "google-request.xml"
+REQUEST_ID = "InvoiceRequest_20240301_TKR0001"
+
+
+def _answer(tmp_path: Path, name: str, outcomes: dict[str, str], day: int, *, batch_id: str = REQUEST_ID,
+            only: tuple[str, ...] = ()) -> Path:
+    """A response batch written by ``respond`` on 2024-03-<day>, keeping only the UUIDs in ``only`` (all when
+    empty), under the RequestFileName ``batch_id``."""
+    full = tmp_path / f"{name}-full.xml"
+    ublbatch.respond(REQUEST, outcomes, full, issued=dt.datetime(2024, 3, day, 9, 0, tzinfo=dt.timezone.utc))
+    with ublbatch.read_batch(full) as reader:
+        documents = [d.to_bytes() for d in reader if not only or d.uuid in only]
+    target = tmp_path / f"{name}.xml"
+    ublbatch.write_batch(target, ublbatch.BatchHeader(batch_id, "S", "File processed successfully"), documents)
+    return target
+
+
+def test_reconcile_takes_pending_then_final_as_the_lifecycle(tmp_path: Path) -> None:
+    pending = _answer(tmp_path, "pending", {"GVR-R-0003": "CER"}, 2)  # PEN, PEN, CER
+    final = _answer(tmp_path, "final", {"GVR-R-0001": "NON", "GVR-R-0002": "REF"}, 4,
+                    only=("GVR-R-0001", "GVR-R-0002"))
+    result = ublbatch.reconcile(REQUEST, [final, pending])  # the order given does not matter: issue time does
+    assert result.duplicates == {} and result.missing == () and result.mismatched == ()
+    assert result.latest == {"GVR-R-0001": "NON", "GVR-R-0002": "REF", "GVR-R-0003": "CER"}
+    assert result.pending == ("GVR-R-0003",)
+    assert result.complete and not result.settled
+    data = result.to_dict()
+    assert data["pending"] == ["GVR-R-0003"] and data["counts"]["pending"] == 1 and data["settled"] is False
+    # a second final answer is a revision, and a pending answer after a final one goes back: both duplicates
+    revised = _answer(tmp_path, "revised", {"GVR-R-0002": "NON"}, 6, only=("GVR-R-0002",))
+    backwards = _answer(tmp_path, "backwards", {}, 7, only=("GVR-R-0001",))  # PEN after NON
+    again = ublbatch.reconcile(REQUEST, [pending, final, revised, backwards])
+    assert again.duplicates == {"GVR-R-0002": (str(pending), str(final), str(revised)),
+                                "GVR-R-0001": (str(pending), str(final), str(backwards))}
+    assert again.pending == ("GVR-R-0001", "GVR-R-0003") and not again.complete
+
+
+def test_reconcile_reports_a_response_batch_for_another_request(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    right = _answer(tmp_path, "right", {"GVR-R-0001": "NON"}, 2, only=("GVR-R-0001",))
+    wrong = _answer(tmp_path, "wrong", {"GVR-R-0002": "NON", "GVR-R-0003": "NON"}, 2,
+                    batch_id="InvoiceRequest_20240301_TKOTHER", only=("GVR-R-0002", "GVR-R-0003"))
+    result = ublbatch.reconcile(REQUEST, [right, wrong])
+    assert [m.to_dict() for m in result.mismatched] == [
+        {"source": str(wrong), "request_file_name": "InvoiceRequest_20240301_TKOTHER"}]
+    assert result.missing == () and result.file_errors == () and not result.complete  # reported, not fatal
+    code, out, err = run_cli(capsys, "reconcile", str(REQUEST), str(right), str(wrong))
+    assert code == 1 and err == ""
+    assert f"  batch: {wrong} answers 'InvoiceRequest_20240301_TKOTHER', not '{REQUEST_ID}'" in out.splitlines()
+    code, out, _ = run_cli(capsys, "reconcile", str(REQUEST), str(right), "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["mismatched_batches"] == [] and data["missing"] == ["GVR-R-0002", "GVR-R-0003"]
+
+
+def test_cli_reconcile_lists_pending_requests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = _answer(tmp_path, "first", {}, 2)
+    final = _answer(tmp_path, "final", {"GVR-R-0002": "NON"}, 3, only=("GVR-R-0002",))
+    code, out, _ = run_cli(capsys, "reconcile", str(REQUEST), str(first), str(final))
+    assert code == 0
+    assert out.splitlines() == [
+        f"{REQUEST_ID}: 3 requests, 4 responses; 0 missing, 0 unmatched, 0 answered more than once, 2 still pending",
+        "  latest status: NON 1, PEN 2", "  pending: GVR-R-0001", "  pending: GVR-R-0003"]
+
+
+def test_merge_refuses_a_uuid_twice_unless_allowed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parts = ublbatch.split_batch(FIXTURES / "strict-valid.xml", tmp_path / "parts", max_documents=2).outputs
+    assert len(parts) == 2
+    target = tmp_path / "twice.xml"
+    with pytest.raises(ublbatch.BatchWriteError, match=r"cbc:UUID 'GVR-0003-2024-000301' is already in the "
+                       r"merged batch, from .*part0001.xml #1 \(line \d+\)"):
+        ublbatch.merge_batches([parts[0], parts[1], parts[0]], target)
+    assert not target.exists()
+    report = ublbatch.merge_batches([parts[0], parts[1], parts[0]], target, allow_duplicates=True)
+    assert report.documents == 5
+    with ublbatch.read_batch(target) as reader:
+        uuids = [d.uuid for d in reader]
+    assert len(uuids) == 5 and len(set(uuids)) == 3
+    assert ublbatch.merge_batches(parts, tmp_path / "once.xml").documents == 3  # parts of one batch: fine
+    code, _, err = run_cli(capsys, "merge", str(parts[1]), str(parts[1]), "-o", str(tmp_path / "cli.xml"))
+    assert code == 2 and "is already in the merged batch" in err and not (tmp_path / "cli.xml").exists()
+    code, _, _ = run_cli(capsys, "merge", str(parts[1]), str(parts[1]), "-o", str(tmp_path / "cli.xml"),
+                         "--allow-duplicates", "-q")
+    assert code == 0 and (tmp_path / "cli.xml").exists()
+
+
+@pytest.mark.parametrize("fail_on,expected", [
+    (None, {"google-success.xml": 0, "google-pending.xml": 0, "google-document-error.xml": 0}),
+    ("failed", {"google-success.xml": 0, "google-pending.xml": 0, "google-document-error.xml": 1}),
+    ("pending", {"google-success.xml": 0, "google-pending.xml": 1, "google-document-error.xml": 1}),
+])
+def test_cli_status_fail_on(capsys: pytest.CaptureFixture[str], fail_on: str | None,
+                            expected: dict[str, int]) -> None:
+    option = ["--fail-on", fail_on] if fail_on else []
+    for name, code in expected.items():
+        for form in ("text", "json", "ndjson"):
+            assert run_cli(capsys, "status", str(FIXTURES / name), "--format", form, *option)[0] == code, (name, form)
+    # a file that cannot be read stays exit 2 whatever --fail-on says
+    assert run_cli(capsys, "status", str(FIXTURES / "broken" / "not-a-batch.xml"), *option)[0] == 2
+
+
+def test_respond_keeps_the_scheme_and_writes_a_status_description(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    request = tmp_path / "request.xml"
+    request.write_bytes(REQUEST.read_bytes().replace(
+        b"<cbc:ID>4512500001</cbc:ID>", b'<cbc:ID schemeID="GoogleInvoiceNumber">4512500001</cbc:ID>', 1))
+    target = tmp_path / "response.xml"
+    ublbatch.respond(request, {}, target, invoice_number_scheme="Fallback")
+    with ublbatch.read_batch(target) as reader:
+        assert reader.header.file_status_description == "File processed successfully"
+        ids = [d.model().document_responses[0].document_references[0].id for d in reader]
+    assert [(str(i), i.attribute("schemeID")) for i in ids if i is not None] == [
+        ("4512500001", "GoogleInvoiceNumber"), ("4512500002", "Fallback"), ("4512500003", "Fallback")]
+    assert ublbatch.validate_batch(target, profile="google").ok
+    code, _, _ = run_cli(capsys, "respond", str(request), "-o", str(target), "--status-description",
+                         "Processed by Acme, batch 7", "-q")
+    assert code == 0 and b"<StatusDescription>Processed by Acme, batch 7</StatusDescription>" in target.read_bytes()
+    assert b'<cbc:ID schemeID="GoogleInvoiceNumber">4512500001</cbc:ID>' in target.read_bytes()
+    with pytest.raises(ValueError, match="status_description must not be empty"):
+        ublbatch.respond(request, {}, tmp_path / "empty.xml", status_description="  ")
+    code, _, err = run_cli(capsys, "respond", str(request), "-o", str(tmp_path / "empty.xml"),
+                           "--status-description", "")
+    assert code == 2 and "must not be empty" in err and not (tmp_path / "empty.xml").exists()

@@ -129,7 +129,8 @@ exit codes: 0 all accepted, 1 some document rejected (or skipped), 2 the file ca
   ublbatch status batch.xml                                   delivered / pending / failed counts
   ublbatch status batch.xml --format json --event             as a GoRoute webhook event
   ublbatch status batch.xml --failed-only --format ndjson | jq -c 'select(.queue == "retry")'
-  ublbatch status batch.xml --format csv > status.csv""",
+  ublbatch status batch.xml --format csv > status.csv
+  ublbatch status batch.xml -q --fail-on pending || echo "not all delivered"   exit 1 unless all delivered""",
     "convert": """examples:
   ublbatch convert batch.xml --to json -o batch.json
   ublbatch convert batch.xml --to ndjson | jq '.document.uuid'
@@ -180,6 +181,8 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--event", action="store_true", help="json: wrap it as a GoRoute webhook event")
     status.add_argument("--organization-id", metavar="ID",
                         help="--event: the event's organization_id (default null)")
+    status.add_argument("--fail-on", choices=("failed", "pending"),
+                        help="exit 1 when a document failed (failed), or failed or is still pending (pending)")
     status.set_defaults(run=_status)
 
     convert = command("convert", "a batch as JSON or NDJSON documents, or back to XML")
@@ -218,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     merge = command("merge", "join parts of one batch (same RequestFileName)")
     merge.add_argument("files", metavar="PART", nargs="+")
     merge.add_argument("-o", "--output", metavar="OUT", required=True)
+    merge.add_argument("--allow-duplicates", action="store_true",
+                       help="merge even when a cbc:UUID would appear twice (refused by default)")
     merge.set_defaults(run=_merge)
 
     extract = command("extract", "write embedded documents as standalone UBL files")
@@ -236,6 +241,8 @@ def _parser() -> argparse.ArgumentParser:
     respond_cmd.add_argument("--receiver", default="Google")
     respond_cmd.add_argument("--default-code", default="PEN", choices=[c.value for c in StatusReasonCode])
     respond_cmd.add_argument("--no-id", action="store_true", help="leave cbc:ID out, as Google's examples do")
+    respond_cmd.add_argument("--status-description", metavar="TEXT",
+                             help="FileStatus/StatusDescription (default: File processed successfully)")
     respond_cmd.add_argument("--profile", choices=PROFILES, default="google")
     respond_cmd.add_argument("--schemas", metavar="DIR_OR_ZIP")
     respond_cmd.set_defaults(run=_respond)
@@ -407,7 +414,16 @@ def _status(args: argparse.Namespace) -> int:
                 out.write(f"  {ui.paint(f'{len(status.file_errors)} file-level error(s)', 'bold red')}, on stderr\n")
     for error in status.file_errors:
         ui.error(error.message)
-    return EXIT_FILE if status.file_errors else EXIT_OK
+    if status.file_errors:
+        return EXIT_FILE
+    return EXIT_REJECTED if _fails(args.fail_on, status) else EXIT_OK
+
+
+def _fails(fail_on: str | None, status: DeliveryStatus) -> bool:
+    """``--fail-on``: failed documents (``failed``), or failed and pending ones (``pending``)."""
+    if fail_on is None:
+        return False
+    return bool(status.failed_count or (fail_on == "pending" and status.pending_count))
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -600,6 +616,7 @@ def _respond(args: argparse.Namespace) -> int:
     try:
         report = respond(args.request, outcomes, args.output, sender=args.sender, receiver=args.receiver,
                          default_code=StatusReasonCode(args.default_code), with_id=not args.no_id,
+                         status_description=args.status_description,
                          profile=args.profile, schema_dir=args.schemas)
     except ValueError as exc:
         args.ui.error(str(exc))
@@ -650,7 +667,8 @@ def _split(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    return _reshaped(args.ui, merge_batches(args.files, args.output), "merged")
+    return _reshaped(args.ui, merge_batches(args.files, args.output, allow_duplicates=args.allow_duplicates),
+                     "merged")
 
 
 def _extract(args: argparse.Namespace) -> int:
