@@ -12,6 +12,7 @@ import pytest
 from conftest import FIXTURES, run_cli
 
 import ublbatch
+from ublbatch.status import StatusScan
 
 # --- 1. GoRoute fidelity -------------------------------------------------------------------------
 
@@ -184,3 +185,53 @@ def test_respond_keeps_the_scheme_and_writes_a_status_description(tmp_path: Path
     code, _, err = run_cli(capsys, "respond", str(request), "-o", str(tmp_path / "empty.xml"),
                            "--status-description", "")
     assert code == 2 and "must not be empty" in err and not (tmp_path / "empty.xml").exists()
+
+
+# --- 5. Python ergonomics ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    '<?xml version="1.0"?><ApplicationResponseBatch/>',
+    "  \n<ApplicationResponseBatch/>",
+    "not xml\nbut two lines",
+])
+def test_xml_text_as_str_is_refused_with_a_hint(text: str) -> None:
+    for call in (ublbatch.validate_batch, ublbatch.batch_status, ublbatch.read_batch):
+        with pytest.raises(ublbatch.SourceError, match=r"pass the document as bytes \(e\.g\. data\.encode\(\)\)"):
+            call(text)
+
+
+def test_xml_text_from_a_real_file_works_as_bytes_and_not_as_str() -> None:
+    text = (FIXTURES / "strict-valid.xml").read_text(encoding="utf-8")
+    with pytest.raises(ublbatch.SourceError, match="looks like XML text, not a path"):
+        ublbatch.validate_batch(text)
+    assert ublbatch.validate_batch(text.encode()).ok
+    assert ublbatch.validate_batch(str(FIXTURES / "strict-valid.xml")).ok  # a path as str still is a path
+
+
+def test_cli_file_name_that_does_not_exist_is_still_a_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run_cli(capsys, "validate", str(tmp_path / "<odd>.xml"))
+    assert code == 2 and "cannot open" in err and "bytes" not in err
+
+
+def test_batch_result_has_a_length_and_iterates_over_its_results() -> None:
+    result = ublbatch.validate_batch(FIXTURES / "mixed.xml")
+    assert len(result) == result.total_count == 6
+    assert list(result) == list(result.results)
+    assert [r.id for r in result if not r.accepted] == ["AR-2024-0102", "GVR-0004-2024-000404", "INV-NOT-HERE"]
+    empty = ublbatch.validate_batch(FIXTURES / "google-file-error.xml")
+    assert len(empty) == 0 and list(empty) == [] and bool(empty) is True  # a result is there even when empty
+
+
+def test_document_and_result_ids_follow_the_same_fallback(capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import batch, response
+
+    data = batch(response("AR-1", "GVR-1"), response(None, "GVR-2"), response(None, None),
+                 response("  AR-4  ", None))
+    with ublbatch.read_batch(data) as reader:
+        documents = [(d.id, d.uuid, d.display_id) for d in reader]
+    assert documents == [("AR-1", "GVR-1", "AR-1"), (None, "GVR-2", "GVR-2"), (None, None, "#3"),
+                         ("AR-4", None, "AR-4")]
+    assert [r.id for r in ublbatch.validate_batch(data, profile="google")] == [d[2] for d in documents]
+    with StatusScan(data) as scan:
+        assert [row.id for row in scan] == [d[2] for d in documents]
