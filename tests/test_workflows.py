@@ -235,3 +235,66 @@ def test_document_and_result_ids_follow_the_same_fallback(capsys: pytest.Capture
     assert [r.id for r in ublbatch.validate_batch(data, profile="google")] == [d[2] for d in documents]
     with StatusScan(data) as scan:
         assert [row.id for row in scan] == [d[2] for d in documents]
+
+
+# --- 6. dates and times with white space; extension content ---------------------------------------
+
+WHITESPACE = FIXTURES / "whitespace-dates.xml"
+HINT = ("(white space around it: XSD collapses white space in xsd:date and xsd:time values, but libxml2 does not "
+        "and rejects them; remove it)")
+
+
+def test_padded_dates_are_rejected_with_the_white_space_shown_and_why() -> None:
+    result = ublbatch.validate_batch(WHITESPACE)
+    assert [(r.id, r.status) for r in result] == [("AR-WS-1", "accepted"), ("AR-WS-2", "rejected"),
+                                                  ("AR-WS-3", "rejected"), ("AR-WS-4", "rejected")]
+    assert result.results[1].error is not None and result.results[2].error is not None
+    assert result.results[1].error.message == f"Invalid value ' 2025-03-11 ' for cbc:IssueDate {HINT}"
+    assert result.results[2].error.message == f"Invalid value '\\n      10:15:00Z\\n    ' for cbc:IssueTime {HINT}"
+    assert (result.results[1].error.line, result.results[2].error.line) == (41, 71)
+    # a wrong date keeps its plain message: trimming would not fix it
+    from conftest import batch, response
+
+    wrong = ublbatch.validate_batch(batch(response(issue_date=" 2024-13-01 "))).results[0].error
+    assert wrong is not None and wrong.message == "Invalid value ' 2024-13-01 ' for cbc:IssueDate"
+
+
+def test_empty_extension_content_is_named() -> None:
+    error = ublbatch.validate_batch(WHITESPACE).results[3].error
+    assert error is not None and error.rule == "xsd:missing-element"
+    assert error.message == ("Missing required element: the extension's content inside ext:ExtensionContent "
+                             "(an element from a namespace other than ext:)")
+    assert "##other" not in error.message and "{" not in error.message
+
+
+def test_explain_says_that_xmlschema_accepts_a_padded_date_and_why() -> None:
+    plain = ublbatch.validate_batch(WHITESPACE)
+    explained = ublbatch.validate_batch(WHITESPACE, explain=True)
+    assert [r.status for r in explained] == [r.status for r in plain]  # the verdict stays libxml2's
+    for index, (kind, value, name) in {1: ("xs:date", "' 2025-03-11 '", "cbc:IssueDate"),
+                                       2: ("xs:time", "'\\n      10:15:00Z\\n    '", "cbc:IssueTime")}.items():
+        result = explained.results[index]
+        assert result.error == plain.results[index].error
+        notes = [i for i in result.issues if i.engine == "xmlschema"]
+        assert [(n.level, n.path) for n in notes] == [("warning", f"/ar:ApplicationResponse/{name}")]
+        assert notes[0].message == (
+            f"xmlschema accepts {value} for {name}: {kind} has whiteSpace=collapse, so XSD removes the white space "
+            "around it before checking; libxml2 does not collapse white space for date and time values and "
+            "rejects it, and its verdict stands")
+        assert notes[0].line == result.error.line
+    assert not [i for i in explained.results[3].issues if i.level == "warning"]  # engines agree there
+
+
+def test_cli_shows_the_padded_value_and_the_explanation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "validate", str(WHITESPACE))
+    assert code == 1
+    assert (f"  rejected #2 AR-WS-2 (line 37): Invalid value ' 2025-03-11 ' for cbc:IssueDate {HINT} "
+            "at /ar:ApplicationResponse/cbc:IssueDate") in out.splitlines()
+    assert "note:" not in out
+    code, out, _ = run_cli(capsys, "validate", str(WHITESPACE), "--explain")
+    notes = [line for line in out.splitlines() if "note:" in line]
+    assert code == 1 and len(notes) == 2
+    assert notes[0].startswith("      line 41: note: xmlschema accepts ' 2025-03-11 ' for cbc:IssueDate: xs:date")
+    code, out, _ = run_cli(capsys, "validate", str(WHITESPACE), "--explain", "--format", "json")
+    details = json.loads(out)["results"][1]["error"]["details"]
+    assert [(d["level"], d["rule"]) for d in details] == [("error", "xsd:invalid-value"), ("warning", "xmlschema")]

@@ -361,6 +361,9 @@ def _document_lines(out: IO[str], paint: Painter, result: DocumentResult) -> Non
               f"{first.message if first else 'rejected'}{paint(_where(first), 'dim')}\n")
     for issue in errors[1:]:
         out.write(f"      line {issue.line}: {issue.message}{paint(_where(issue), 'dim')}\n")
+    for issue in result.issues:  # --explain: where xmlschema disagrees with the verdict, it says why
+        if issue.level == "warning" and issue.engine == "xmlschema":
+            out.write(f"      line {issue.line}: note: {issue.message}{paint(_where(issue), 'dim')}\n")
 
 
 def _where(issue: Issue | None) -> str:
