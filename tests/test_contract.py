@@ -33,8 +33,14 @@ from ublbatch.status import StatusScan, failed_item
 
 NAMES = sorted(JSON_SCHEMA_FILES)
 BATCHES = sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*.xml"))
-SHARED_DEFS = ("Action", "BatchId", "Count", "ErrorCode", "FileErrors", "Issue", "Outcome", "OutcomeAction")
+SHARED_DEFS = ("Action", "BatchId", "Count", "ErrorCode", "FileErrors", "FileStatus", "Issue", "Outcome",
+               "OutcomeAction")
 """``$defs`` both files carry (each schema stands alone), which must never differ between them."""
+
+
+VERSIONS = {"batch-result": "1.1.0", "delivery-status": "2.0.0"}
+"""The published versions: a change of a schema comes with a new version here, in its description and in
+CHANGELOG.md (delivery-status 2.0.0: ``file_status`` became the object batch-result has)."""
 
 
 # --- the schemas themselves ----------------------------------------------------------------------
@@ -45,8 +51,11 @@ def test_schema_is_a_valid_draft_2020_12_schema(name: str) -> None:
     schema = json_schema(name)
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == f"urn:ublbatch:json-schema:{name}:1"  # the major version is part of the $id
-    assert re.fullmatch(r"1\.\d+\.\d+", schema["version"])
+    assert schema["version"] == VERSIONS[name]
+    major = schema["version"].split(".")[0]
+    assert schema["$id"] == f"urn:ublbatch:json-schema:{name}:{major}"  # the major version is part of the $id
+    assert re.fullmatch(r"\d+\.\d+\.\d+", schema["version"])
+    assert f"Version {schema['version']}:" in schema["description"]  # what changed, said where it is read
     assert schema == json.loads((ROOT / "schemas" / JSON_SCHEMA_FILES[name]).read_text(encoding="utf-8"))
 
 
@@ -122,7 +131,7 @@ def test_json_schema_prefers_the_installed_package_data(tmp_path: Path, monkeypa
     data = tmp_path / "_data"
     data.mkdir()
     monkeypatch.setattr(_ubl_files, "DATA_DIR", data)
-    assert json_schema("delivery-status")["$id"] == "urn:ublbatch:json-schema:delivery-status:1"  # the checkout
+    assert json_schema("delivery-status")["$id"] == "urn:ublbatch:json-schema:delivery-status:2"  # the checkout
     (data / "delivery-status.schema.json").write_text('{"$id": "bundled"}', encoding="utf-8")
     assert json_schema("delivery-status") == {"$id": "bundled"}
 
@@ -344,6 +353,16 @@ MUTATIONS: list[tuple[str, str, str | None, Base, tuple[str | int, ...], object]
     ("unknown event type", DS, "Event", _event, ("type",), "batch.done"),
     ("event without failed_items", DS, "Event", _event, ("data", "failed_items"), DELETE),
     ("unknown event key", DS, "Event", _event, ("id",), "evt-1"),
+    ("event name that is not the type", DS, "Event", _event, ("event",), "batch.completed"),
+    ("event without event", DS, "Event", _event, ("event",), DELETE),
+    ("event id that is not a UUID", DS, "Event", _event, ("event_id",), "evt-1"),
+    ("event timestamp with an offset", DS, "Event", _event, ("timestamp",), "2024-05-01T14:30:05+02:00"),
+    ("event without organization_id", DS, "Event", _event, ("organization_id",), DELETE),
+    ("file status as a bare code", DS, None, _status, ("file_status",), "S"),
+    ("file status E on a processing batch", DS, None, _status, ("file_status", "code"), "E"),
+    ("error detail without location", BR, None, _mixed, ("results", 1, "error", "details", 0, "location"), DELETE),
+    ("error detail with an unknown key", BR, None, _mixed, ("results", 1, "error", "details", 0, "path"), "/x"),
+    ("error details without an error", BR, None, _mixed, ("results", 1, "error", "details", 0, "level"), "warning"),
     ("header with an unknown key", BR, "NdjsonHeader", _header, ("document_count",), None),
     ("header without profile", BR, "NdjsonHeader", _header, ("profile",), DELETE),
     ("header of another type", BR, "NdjsonHeader", _header, ("type",), "summary"),

@@ -25,7 +25,14 @@ def verdicts(element: etree._Element) -> tuple[bool, bool]:
     schema = ublbatch.document_schema()
     engine = XmlschemaExplainer.for_schema(schema)
     standalone = etree.fromstring(etree.tostring(element))
-    return bool(schema.xsd.validate(standalone)), not engine.explain(standalone)
+    return bool(schema.xsd.validate(standalone)), not [i for i in engine.explain(standalone) if i.level == "error"]
+
+
+def explained(element: etree._Element) -> bool:
+    """The engines' one known disagreement, said by ``explain``: a date or time with white space around it."""
+    engine = XmlschemaExplainer.for_schema(ublbatch.document_schema())
+    return any(i.level == "warning" and i.message.startswith("xmlschema accepts ")
+               for i in engine.explain(etree.fromstring(etree.tostring(element))))
 
 
 def mutate(element: etree._Element, rng: random.Random) -> etree._Element:
@@ -61,8 +68,12 @@ def test_engines_agree_on_fixtures_and_corpus() -> None:
         with ublbatch.read_batch(path) as reader:
             elements += [copy.deepcopy(d.element) for d in reader if d.kind == "ApplicationResponse"]
     elements += [etree.parse(str(p)).getroot() for p in conformance_documents()]
-    disagreements = [etree.tostring(e)[:200] for e in elements if len(set(verdicts(e))) != 1]
-    assert disagreements == []
+    disagreements = [e for e in elements if len(set(verdicts(e))) != 1]
+    # only the padded dates and times of whitespace-dates.xml, where libxml2 rejects, xmlschema accepts, and
+    # explain says so
+    assert [(e.findtext(CBC + "ID"), verdicts(e), explained(e)) for e in disagreements] == [
+        ("AR-WS-2", (False, True), True), ("AR-WS-3", (False, True), True)]
+    assert not any(explained(e) for e in elements if e not in disagreements)
 
 
 def test_engines_agree_on_generated_and_mutated_documents() -> None:

@@ -380,7 +380,9 @@ def written_file(block: Block, folder: Path) -> bool:
 def _environment() -> dict[str, str]:
     env = dict(os.environ)
     scripts = sysconfig.get_path("scripts")
+    # the commands run this checkout's ublbatch, whatever copy the environment has installed
     env.update(PATH=os.pathsep.join([scripts, str(Path(sys.executable).parent), env.get("PATH", "")]),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
                PYTHONUNBUFFERED="1", NO_COLOR="1", TERM="dumb", COLUMNS="100")
     env.pop("FORCE_COLOR", None)
     return env

@@ -224,10 +224,10 @@ def test_reconcile(tmp_path: Path) -> None:
     both = ublbatch.reconcile(request_file, [second, first])  # order given does not beat issue time
     data = both.to_dict()
     assert data["missing"] == [] and data["unmatched"] == ["GVR-STRAY"]
-    assert data["duplicates"] == {"GVR-R-0001": [str(second), str(first)]}
-    assert data["latest"]["GVR-R-0001"] == "NON"
+    assert data["duplicates"] == {}  # CER, then NON: the documented lifecycle, not a second answer
+    assert data["latest"]["GVR-R-0001"] == "NON" and data["pending"] == ["GVR-R-0002", "GVR-R-0003"]
     assert data["counts"] == {"requests": 3, "responses": 5, "answered": 3, "missing": 0, "unmatched": 1,
-                              "duplicates": 1}
+                              "duplicates": 0, "pending": 2, "mismatched_batches": 0}
     none = ublbatch.reconcile(request_file, [FIXTURES / "google-success.xml"])
     assert none.missing == ("GVR-R-0001", "GVR-R-0002", "GVR-R-0003") and none.latest == {}
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 
+import attrs
 from conftest import FIXTURES, batch, response
 
 import ublbatch
@@ -30,7 +33,11 @@ def test_batch_json_has_goroute_keys_first_and_extras_beside() -> None:
     assert "error" not in accepted
     assert list(rejected)[:3] == ["id", "status", "error"]
     assert rejected["status"] == "rejected" and "transaction_id" not in rejected
-    assert rejected["error"] == {"code": "VALIDATION_ERROR", "message": "Invalid value '2024-13-01' for cbc:IssueDate"}
+    assert rejected["error"] == {"code": "VALIDATION_ERROR", "message": "Invalid value '2024-13-01' for cbc:IssueDate",
+                                 "details": [{"rule": "xsd:invalid-value",
+                                              "location": "/ar:ApplicationResponse/cbc:IssueDate",
+                                              "message": "Invalid value '2024-13-01' for cbc:IssueDate",
+                                              "level": "error"}]}
     assert rejected["index"] == 2 and rejected["line"] == 41 and rejected["uuid"] == "GVR-0004-2024-000402"
     issue = rejected["issues"][0]
     assert issue["level"] == "error" and issue["line"] == 45
@@ -86,14 +93,65 @@ def test_delivery_status_shapes_and_events() -> None:
             {"id": "GVR-0002-2024-000202", "error": {"code": "SVE",
                                                       "message": "Buyer address is missing the postal code"},
              "action": "manual_intervention", "retriable": False, "queue": "manual"}],
-        "file_status": "S", "file_errors": []}
+        "file_status": {"code": "S", "description": None, "meaning": "no issue, file processed",
+                        "action": "success"},
+        "file_errors": []}
     assert errors.to_event()["type"] == "batch.completed"
     failed = ublbatch.batch_status(FIXTURES / "google-file-error.xml")
-    assert failed.status == "failed" and failed.to_event() == {"type": "batch.failed", "data": failed.to_dict()}
+    event = failed.to_event()
+    assert failed.status == "failed" and (event["type"], event["event"], event["data"]) == (
+        "batch.failed", "batch.failed", failed.to_dict())
     pending = ublbatch.batch_status(FIXTURES / "google-pending.xml")
     assert (pending.status, pending.pending_count) == ("processing", 1)
     success = ublbatch.batch_status(FIXTURES / "google-success.xml")
     assert (success.status, success.delivered_count, success.failed_items) == ("completed", 1, ())
+
+
+def test_file_status_is_the_same_object_in_validate_and_status_json() -> None:
+    for name in ("google-file-error.xml", "google-duplicate.xml", "mixed.xml"):
+        result = ublbatch.validate_batch(FIXTURES / name)
+        from_validation = result.to_dict()["file_status"]
+        assert isinstance(from_validation, dict) and from_validation["description"]
+        assert result.delivery_status().to_dict()["file_status"] == from_validation, name
+        streamed = ublbatch.batch_status(FIXTURES / name).to_dict()["file_status"]
+        assert {k: v for k, v in streamed.items() if k != "description"} == {
+            k: v for k, v in from_validation.items() if k != "description"}, name
+    failed = ublbatch.validate_batch(FIXTURES / "google-file-error.xml").delivery_status().to_dict()
+    assert failed["file_status"]["code"] == "E" and failed["file_status"]["action"] == "manual_intervention"
+    assert ublbatch.batch_status(b"<nothing/>").to_dict()["file_status"] is None
+
+
+def test_webhook_event_has_goroute_keys_and_a_stable_id() -> None:
+    status = ublbatch.batch_status(FIXTURES / "google-pending.xml")
+    when = dt.datetime(2024, 5, 1, 14, 30, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    event = status.to_event(organization_id="org_123", timestamp=when)
+    assert list(event) == ["type", "event", "event_id", "timestamp", "organization_id", "data"]
+    assert event["type"] == event["event"] == "batch.processing"
+    assert event["timestamp"] == "2024-05-01T12:30:05Z" and event["organization_id"] == "org_123"
+    assert event["data"] == status.to_dict()
+    assert uuid.UUID(event["event_id"]).version == 5
+    # the same outcome of the same batch: the same id, whenever and for whomever it is made
+    again = ublbatch.batch_status(FIXTURES / "google-pending.xml").to_event()
+    assert again["event_id"] == event["event_id"] and again["organization_id"] is None
+    assert dt.datetime.fromisoformat(again["timestamp"].replace("Z", "+00:00")) >= dt.datetime.now(
+        dt.timezone.utc) - dt.timedelta(minutes=5)
+    ids = {ublbatch.batch_status(FIXTURES / n).event_id for n in (
+        "google-pending.xml", "google-success.xml", "google-document-error.xml", "google-file-error.xml")}
+    assert len(ids) == 4
+    later = attrs.evolve(status, pending_count=0, delivered_count=status.delivered_count + 1, status="completed")
+    assert later.event_id != status.event_id
+
+
+def test_every_issue_of_a_rejected_document_is_in_error_details() -> None:
+    doc = response(None, None, issue_date="2024-13-01", extra="<cbc:Foo>x</cbc:Foo>")
+    result = ublbatch.validate_batch(batch(doc), profile="google")
+    (item,) = result.to_dict()["results"]
+    issues = result.results[0].issues
+    assert len(issues) >= 3 and {i.level for i in issues} == {"error", "warning"}
+    assert item["error"]["message"] == result.results[0].errors[0].message
+    assert item["error"]["details"] == [
+        {"rule": i.rule, "location": i.path, "message": i.message, "level": i.level} for i in issues]
+    assert any(d["rule"] == "google:no-id" and d["level"] == "warning" for d in item["error"]["details"])
 
 
 def test_worst_status_of_a_document_decides() -> None:

@@ -112,8 +112,10 @@ def test_skip_collects_invalid_documents(tmp_path: Path) -> None:
             writer.write(damaged)
     report = writer.report
     assert report.written == 2 and [s.id for s in report.skipped] == ["GVR-B"]
-    assert report.skipped[0].to_dict()["error"] == {"code": "VALIDATION_ERROR",
-                                                    "message": "Missing required element: cbc:ID"}
+    assert report.skipped[0].to_dict()["error"] == {
+        "code": "VALIDATION_ERROR", "message": "Missing required element: cbc:ID",
+        "details": [{"rule": "xsd:missing-element", "location": "/ar:ApplicationResponse/cbc:ID",
+                     "message": "Missing required element: cbc:ID", "level": "error"}]}
     assert [r.id for r in ublbatch.validate_batch(target).results] == ["AR-1", "AR-3"]
 
 

@@ -129,7 +129,8 @@ exit codes: 0 all accepted, 1 some document rejected (or skipped), 2 the file ca
   ublbatch status batch.xml                                   delivered / pending / failed counts
   ublbatch status batch.xml --format json --event             as a GoRoute webhook event
   ublbatch status batch.xml --failed-only --format ndjson | jq -c 'select(.queue == "retry")'
-  ublbatch status batch.xml --format csv > status.csv""",
+  ublbatch status batch.xml --format csv > status.csv
+  ublbatch status batch.xml -q --fail-on pending || echo "not all delivered"   exit 1 unless all delivered""",
     "convert": """examples:
   ublbatch convert batch.xml --to json -o batch.json
   ublbatch convert batch.xml --to ndjson | jq '.document.uuid'
@@ -178,6 +179,10 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--failed-only", action="store_true",
                         help="ndjson/csv: only the documents that will not be delivered (with their queue)")
     status.add_argument("--event", action="store_true", help="json: wrap it as a GoRoute webhook event")
+    status.add_argument("--organization-id", metavar="ID",
+                        help="--event: the event's organization_id (default null)")
+    status.add_argument("--fail-on", choices=("failed", "pending"),
+                        help="exit 1 when a document failed (failed), or failed or is still pending (pending)")
     status.set_defaults(run=_status)
 
     convert = command("convert", "a batch as JSON or NDJSON documents, or back to XML")
@@ -216,6 +221,8 @@ def _parser() -> argparse.ArgumentParser:
     merge = command("merge", "join parts of one batch (same RequestFileName)")
     merge.add_argument("files", metavar="PART", nargs="+")
     merge.add_argument("-o", "--output", metavar="OUT", required=True)
+    merge.add_argument("--allow-duplicates", action="store_true",
+                       help="merge even when a cbc:UUID would appear twice (refused by default)")
     merge.set_defaults(run=_merge)
 
     extract = command("extract", "write embedded documents as standalone UBL files")
@@ -234,6 +241,8 @@ def _parser() -> argparse.ArgumentParser:
     respond_cmd.add_argument("--receiver", default="Google")
     respond_cmd.add_argument("--default-code", default="PEN", choices=[c.value for c in StatusReasonCode])
     respond_cmd.add_argument("--no-id", action="store_true", help="leave cbc:ID out, as Google's examples do")
+    respond_cmd.add_argument("--status-description", metavar="TEXT",
+                             help="FileStatus/StatusDescription (default: File processed successfully)")
     respond_cmd.add_argument("--profile", choices=PROFILES, default="google")
     respond_cmd.add_argument("--schemas", metavar="DIR_OR_ZIP")
     respond_cmd.set_defaults(run=_respond)
@@ -352,6 +361,9 @@ def _document_lines(out: IO[str], paint: Painter, result: DocumentResult) -> Non
               f"{first.message if first else 'rejected'}{paint(_where(first), 'dim')}\n")
     for issue in errors[1:]:
         out.write(f"      line {issue.line}: {issue.message}{paint(_where(issue), 'dim')}\n")
+    for issue in result.issues:  # --explain: where xmlschema disagrees with the verdict, it says why
+        if issue.level == "warning" and issue.engine == "xmlschema":
+            out.write(f"      line {issue.line}: note: {issue.message}{paint(_where(issue), 'dim')}\n")
 
 
 def _where(issue: Issue | None) -> str:
@@ -391,7 +403,7 @@ def _status(args: argparse.Namespace) -> int:
         status = scan.summary()
         if args.format == "json":
             spool.seek(0)
-            _status_json(out, status, spool, event=args.event)
+            _status_json(out, status, spool, event=args.event, organization_id=args.organization_id)
         elif args.format == "ndjson":
             summary = status.to_dict()
             del summary["failed_items"]
@@ -405,7 +417,16 @@ def _status(args: argparse.Namespace) -> int:
                 out.write(f"  {ui.paint(f'{len(status.file_errors)} file-level error(s)', 'bold red')}, on stderr\n")
     for error in status.file_errors:
         ui.error(error.message)
-    return EXIT_FILE if status.file_errors else EXIT_OK
+    if status.file_errors:
+        return EXIT_FILE
+    return EXIT_REJECTED if _fails(args.fail_on, status) else EXIT_OK
+
+
+def _fails(fail_on: str | None, status: DeliveryStatus) -> bool:
+    """``--fail-on``: failed documents (``failed``), or failed and pending ones (``pending``)."""
+    if fail_on is None:
+        return False
+    return bool(status.failed_count or (fail_on == "pending" and status.pending_count))
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -453,23 +474,27 @@ def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
     return EXIT_REJECTED if report.skipped else EXIT_OK
 
 
-def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool) -> None:
-    """GoRoute's status JSON with ``failed_items`` copied from the spool, one item at a time."""
-    if event:
-        out.write('{\n  "type": ' + json.dumps(f"batch.{status.status}") + ',\n  "data": ')
-    _json_with_list(out, status.to_dict(), "failed_items", items, end="\n}\n" if event else "\n")
+def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool,
+                 organization_id: str | None = None) -> None:
+    """GoRoute's status JSON (or its webhook event) with ``failed_items`` copied from the spool, one item
+    at a time."""
+    body = status.to_event(organization_id=organization_id) if event else status.to_dict()
+    _json_with_list(out, body, "failed_items", items)
 
 
 def _json_with_list(out: IO[str], body: dict[str, Any], key: str, lines: IO[str], end: str = "\n") -> None:
-    """``body`` as indented JSON whose (empty) list ``key`` is filled from JSON lines, one at a time."""
-    body[key] = []
-    before, after = json.dumps(body, indent=2, ensure_ascii=False).split(f'"{key}": []', 1)
-    out.write(before + f'"{key}": [')
+    """``body`` as indented JSON whose (empty) list ``key``, at any depth, is filled from JSON lines, one
+    at a time. JSON escapes every quote inside a string, so ``"key": []`` can only be the key itself."""
+    text = json.dumps(body, indent=2, ensure_ascii=False)
+    marker = f'"{key}": []'
+    at = text.index(marker)
+    indent = at - text.rindex("\n", 0, at) - 1
+    out.write(text[:at] + f'"{key}": [')
     count = 0
     for line in lines:
-        out.write(("," if count else "") + "\n    " + line.strip())
+        out.write(("," if count else "") + "\n" + " " * (indent + 2) + line.strip())
         count += 1
-    out.write(("\n  ]" if count else "]") + after + end)
+    out.write(("\n" + " " * indent + "]" if count else "]") + text[at + len(marker):] + end)
 
 
 def _schemas_verify(args: argparse.Namespace) -> int:
@@ -594,6 +619,7 @@ def _respond(args: argparse.Namespace) -> int:
     try:
         report = respond(args.request, outcomes, args.output, sender=args.sender, receiver=args.receiver,
                          default_code=StatusReasonCode(args.default_code), with_id=not args.no_id,
+                         status_description=args.status_description,
                          profile=args.profile, schema_dir=args.schemas)
     except ValueError as exc:
         args.ui.error(str(exc))
@@ -644,7 +670,8 @@ def _split(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    return _reshaped(args.ui, merge_batches(args.files, args.output), "merged")
+    return _reshaped(args.ui, merge_batches(args.files, args.output, allow_duplicates=args.allow_duplicates),
+                     "merged")
 
 
 def _extract(args: argparse.Namespace) -> int:

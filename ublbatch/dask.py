@@ -1,11 +1,15 @@
 """Validate many batch files, and the ranges of very large ones, with Dask (``pip install ublbatch[dask]``).
 
     from ublbatch.dask import validate_files
-    results = validate_files(["a.xml", "b.xml"])                  # Dask's local scheduler
+
+    if __name__ == "__main__":                                     # workers may import the script again
+        results = validate_files(["a.xml", "b.xml"])              # Dask's local scheduler
 
     from dask.distributed import Client
-    client = Client("tcp://scheduler:8786")                        # a cluster: workers need ublbatch
-    results = validate_files(paths, scheduler=client.get)          # and the same files at the same paths
+
+    if __name__ == "__main__":
+        client = Client("tcp://scheduler:8786")                    # a cluster: workers need ublbatch
+        results = validate_files(paths, scheduler=client.get)      # and the same files at the same paths
 
 Each file is cut with ``plan_chunks`` (ranges at proven document boundaries), every range is one
 Dask task running ``validate_chunk``, and the ranges of a file are merged into one ``BatchResult``

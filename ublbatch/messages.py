@@ -7,6 +7,7 @@ The raw text is kept beside the sentence for experts.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import attrs
@@ -35,9 +36,60 @@ class Translation:
 
 
 def shorten(value: str) -> str:
-    """A value as quoted in a message: white space collapsed, cut to ``MAX_VALUE`` characters."""
-    value = " ".join(value.split())
-    return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
+    """A value as quoted in a message: white space inside collapsed, white space around it kept and
+    visible (line breaks and tabs as ``\\n``, ``\\t``), cut to ``MAX_VALUE`` characters."""
+    core = " ".join(value.split())
+    lead = value[: len(value) - len(value.lstrip())]
+    trail = value[len(value.rstrip()):] if core else ""
+    shown = _visible(lead) + core + _visible(trail)
+    return shown if len(shown) <= MAX_VALUE else shown[: MAX_VALUE - 1] + "…"
+
+
+def _visible(space: str) -> str:
+    return space.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+_DATE = r"-?\d{4,}-\d{2}-\d{2}"
+_TIME = r"\d{2}:\d{2}:\d{2}(?:\.\d+)?"
+_ZONE = r"(?:Z|[+-]\d{2}:\d{2})?"
+_TEMPORAL = re.compile(rf"(?:{_DATE}(?:T{_TIME})?|{_TIME}){_ZONE}")
+
+PADDED_TEMPORAL_HINT = ("white space around it: XSD collapses white space in xsd:date and xsd:time values, "
+                        "but libxml2 does not and rejects them; remove it")
+
+
+def padded_temporal(value: str) -> bool:
+    """True for a date, time or dateTime written with white space around it (``' 2024-01-01 '``): valid by
+    the XSD rules (whitespace="collapse"), refused by libxml2."""
+    stripped = value.strip()
+    if stripped == value or _TEMPORAL.fullmatch(stripped) is None:
+        return False
+    day = re.match(r"\d{4}-\d{2}-\d{2}", stripped)
+    clock = re.search(r"\d{2}:\d{2}:\d{2}", stripped)
+    try:  # only a value that is right once trimmed: otherwise trimming is not the fix
+        if day is not None:
+            dt.date.fromisoformat(day.group(0))
+        if clock is not None:
+            dt.time.fromisoformat(clock.group(0))
+    except ValueError:
+        return False
+    return True
+
+
+def expected_name(name: str) -> str:
+    """An expected particle of a libxml2 message in our words: ``cbc:ID``, or for a wildcard
+    (``##other{ns}*``, ``{ns}*``, ``##any``) the kind of element it stands for."""
+    other = re.fullmatch(r"##other\{(?P<ns>[^{}]*)\}\*", name)
+    if other is not None:
+        prefix = prefixed(f"{{{other['ns']}}}x").rpartition(":")[0] or other["ns"]
+        return f"an element from a namespace other than {prefix}:"
+    within = re.fullmatch(r"\{(?P<ns>[^{}]*)\}\*", name)
+    if within is not None:
+        prefix = prefixed(f"{{{within['ns']}}}x").rpartition(":")[0] or within["ns"]
+        return f"an element of {prefix}:"
+    if name in ("##any", "*"):
+        return "an element"
+    return prefixed(name)
 
 
 def with_prefixes(text: str) -> str:
@@ -65,12 +117,17 @@ def translate(raw: str) -> Translation:
     if rest.startswith("This element is not expected"):
         return Translation("xsd:unexpected-element", f"Unexpected element: {name}", tag, True, expected)
     if rest.startswith("Missing child element(s)"):
-        names = " or ".join(prefixed(e) for e in expected) or "a child element"
+        names = " or ".join(expected_name(e) for e in expected) or "a child element"
+        if any(e.startswith(("#", "{")) or e == "*" for e in expected):  # a wildcard: say where it is missing
+            names = (f"the extension's content inside ext:ExtensionContent ({names})"
+                     if name == "ext:ExtensionContent" else f"{names} in {name}")
         return Translation("xsd:missing-element", f"Missing required element: {names}", tag, True, expected)
     for pattern in (_VALUE, _FACET):
         value = pattern.match(rest)
         if value is not None:
-            return Translation("xsd:invalid-value", f"Invalid value '{shorten(value['value'])}' for {target}", tag)
+            hint = f" ({PADDED_TEMPORAL_HINT})" if padded_temporal(value["value"]) else ""
+            return Translation("xsd:invalid-value",
+                               f"Invalid value '{shorten(value['value'])}' for {target}{hint}", tag)
     if rest.startswith("Character content other than whitespace is not allowed"):
         return Translation("xsd:unexpected-text", f"Unexpected text in {name} (element content only)", tag)
     if rest.startswith("Element content is not allowed"):

@@ -145,6 +145,9 @@ def open_source(source: Source, name: str | None) -> tuple[IO[bytes], str, bool]
     """A binary stream for ``source``, the name messages use, and whether the caller must close it."""
     if isinstance(source, bytes | bytearray | memoryview):
         return io.BytesIO(bytes(source)), name or "<bytes>", True
+    if isinstance(source, str) and (source.lstrip().startswith("<") or "\n" in source):
+        raise SourceError("this str looks like XML text, not a path: pass the document as bytes "
+                          "(e.g. data.encode()) or give the file's path")
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
         try:

@@ -25,6 +25,9 @@ from .writer import NO_LIMITS, BatchWriter, Limits, Target
 
 _DOCUMENT_TYPES = {"Invoice": ("380", "Invoice"), "CreditNote": ("381", "Credit note")}
 _ISSUE_DATE = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}IssueDate"
+_ID = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}ID"
+DEFAULT_STATUS_DESCRIPTION = "File processed successfully"
+"""What ``respond`` writes in ``FileStatus/StatusDescription`` unless told otherwise."""
 
 
 @attrs.frozen
@@ -75,6 +78,7 @@ def respond(
     default_code: StatusReasonCode = StatusReasonCode.PEN,
     issued: dt.datetime | None = None,
     invoice_number_scheme: str | None = None,
+    status_description: str | None = None,
     with_id: bool = True,
     profile: str = "google",
     schema_dir: str | os.PathLike[str] | None = None,
@@ -87,7 +91,17 @@ def respond(
     UUID (a code, or ``{"code": "REF", "reason": "Tax ID is not correct"}``); ``default_code``
     (PEN) for the rest. With ``with_id`` each response also gets a ``cbc:ID`` (``R-<uuid>``), so
     the file passes strict UBL 2.4 as well as the google profile.
+
+    The invoice number keeps the ``schemeID`` the request's ``cbc:ID`` has; ``invoice_number_scheme``
+    is the one to use when it has none. ``status_description`` is the batch's
+    ``FileStatus/StatusDescription`` (default ``File processed successfully``); an empty one raises
+    ``ValueError``, since the element must say something.
     """
+    if status_description is None:
+        status_description = DEFAULT_STATUS_DESCRIPTION
+    elif not status_description.strip():
+        raise ValueError("status_description must not be empty: FileStatus/StatusDescription says what "
+                         "happened to the file")
     wanted = {uuid: o if isinstance(o, Outcome) else Outcome.from_dict(uuid, o) for uuid, o in outcomes.items()}
     when = (issued or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
     time = dt.time(when.hour, when.minute, when.second, tzinfo=dt.timezone(dt.timedelta(0), "Z"))
@@ -99,7 +113,7 @@ def respond(
                                                     "batch has no batchID to answer", rule="envelope:batch-id"),)
             return RespondReport(0, (), (), errors)
         writer = BatchWriter(target, request_file_name=reader.header.request_file_name or "", profile=profile,
-                             schema_dir=schema_dir, limits=limits)
+                             status_description=status_description, schema_dir=schema_dir, limits=limits)
         with writer:
             for document in reader:
                 if not document.supported or document.kind is None or document.element is None:
@@ -116,8 +130,10 @@ def respond(
                     invoice_date = parse_date(issue_date) if issue_date else None
                 except ValueError:
                     invoice_date = None
+                number = document.element.find(_ID)
+                scheme = number.get("schemeID") if number is not None and document.id else None
                 reference = DocumentReference(
-                    id=value(document.id or document.uuid, schemeID=invoice_number_scheme),
+                    id=value(document.id or document.uuid, schemeID=scheme or invoice_number_scheme),
                     issue_date=invoice_date, document_type_code=type_code, document_types=[type_name])
                 status = Status(reason_code=outcome.code, reasons=[outcome.reason] if outcome.reason else [])
                 response = Response(reference_id=value(outcome.reference_id, schemeID=outcome.reference_scheme),

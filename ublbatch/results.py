@@ -9,8 +9,10 @@ its webhook events.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import uuid as uuid_module
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -19,6 +21,8 @@ from .codes import Action, ErrorCode, FileStatusCode, Outcome, reason_code
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
+EVENT_NAMESPACE = uuid_module.UUID("3f1c0a52-6b7e-5d2a-9e41-0b8d7c6a5e13")
+"""The namespace of the UUIDs (version 5) that ``DeliveryStatus.event_id`` derives."""
 
 
 @attrs.frozen
@@ -132,7 +136,8 @@ class DocumentResult:
         else:
             err = self.error
             if err is not None:
-                out["error"] = {"code": err.code, "message": err.message}
+                out["error"] = {"code": err.code, "message": err.message,
+                                "details": [detail(issue) for issue in self.issues]}
         out["index"] = self.index
         out["line"] = self.line
         out["uuid"] = self.uuid
@@ -157,6 +162,13 @@ class DocumentResult:
             response=ResponseStatus.from_dict(response) if response else None,
             element=data.get("element"),
         )
+
+
+def detail(issue: Issue) -> dict[str, Any]:
+    """One entry of GoRoute's ``error.details[]``: ``rule`` (the check's id, else the issue's code),
+    ``location`` (the path inside the document, else None), ``message``, and the issue's ``level`` beside."""
+    return {"rule": issue.rule or issue.code, "location": issue.path, "message": issue.message,
+            "level": issue.level}
 
 
 class Tally:
@@ -184,6 +196,19 @@ class Tally:
         return result
 
 
+def file_status_object(code: str | None, description: str | None) -> dict[str, Any] | None:
+    """``file_status`` as both ``validate`` and ``status`` JSON carry it: ``code`` and ``description`` as
+    written, the ``meaning`` and ``action`` of a known code (S, E, D; else None); None without either."""
+    if code is None and description is None:
+        return None
+    try:
+        known: FileStatusCode | None = FileStatusCode(code) if code else None
+    except ValueError:
+        known = None
+    return {"code": code, "description": description, "meaning": known.meaning if known else None,
+            "action": known.action.value if known else None}
+
+
 @attrs.frozen
 class BatchHeader:
     """The header of a response batch, as read (values may be invalid: see file errors)."""
@@ -207,12 +232,7 @@ class BatchHeader:
 
     def file_status_dict(self) -> dict[str, Any] | None:
         """The ``file_status`` object of the result JSON (code, description, meaning, action)."""
-        if self.file_status_code is None and self.file_status_description is None:
-            return None
-        known = self.file_status
-        return {"code": self.file_status_code, "description": self.file_status_description,
-                "meaning": known.meaning if known else None,
-                "action": known.action.value if known else None}
+        return file_status_object(self.file_status_code, self.file_status_description)
 
     def to_dict(self) -> dict[str, Any]:
         """The header as the result JSON carries it."""
@@ -231,6 +251,19 @@ class BatchResult:
     profile: str = "strict"
     schema: Mapping[str, str] | None = None
     source: str | None = None
+
+    def __len__(self) -> int:
+        """The number of results (``total_count``)."""
+        return len(self.results)
+
+    def __iter__(self) -> Iterator[DocumentResult]:
+        """Each document's result, in batch order."""
+        return iter(self.results)
+
+    def __bool__(self) -> bool:
+        """Always true, even for a batch without documents (``ok`` is the verdict): a result is never
+        mistaken for the None that ``merge_chunks`` and friends return when there is none."""
+        return True
 
     @property
     def batch_id(self) -> str | None:
@@ -386,7 +419,10 @@ class DeliveryStatus:
     failed_count: int
     failed_items: tuple[FailedItem, ...]
     file_status: str | None = None
+    """``FileStatus/StatusCode`` as written (the JSON carries it as the object ``validate`` gives)."""
     file_errors: tuple[Issue, ...] = ()
+    file_status_description: str | None = None
+    """``FileStatus/StatusDescription`` as written, when known."""
 
     @classmethod
     def from_documents(
@@ -408,7 +444,8 @@ class DeliveryStatus:
         file_errors = tuple(file_errors)
         status = batch_state(header, counts[Outcome.PENDING], file_errors)
         return cls(header.request_file_name, status, counts[Outcome.DELIVERED], counts[Outcome.PENDING],
-                   counts[Outcome.FAILED], tuple(failed), header.file_status_code, file_errors)
+                   counts[Outcome.FAILED], tuple(failed), header.file_status_code, file_errors,
+                   header.file_status_description)
 
     def to_dict(self) -> dict[str, Any]:
         """GoRoute's status JSON data; ``schemas/delivery-status.schema.json`` is its contract."""
@@ -419,13 +456,32 @@ class DeliveryStatus:
             "pending_count": self.pending_count,
             "failed_count": self.failed_count,
             "failed_items": [f.to_dict() for f in self.failed_items],
-            "file_status": self.file_status,
+            "file_status": file_status_object(self.file_status, self.file_status_description),
             "file_errors": [e.to_dict() for e in self.file_errors],
         }
 
-    def to_event(self) -> dict[str, Any]:
-        """A GoRoute webhook event: ``batch.completed``, ``batch.processing`` or ``batch.failed``."""
-        return {"type": f"batch.{self.status}", "data": self.to_dict()}
+    @property
+    def event_id(self) -> str:
+        """The id of this status's webhook event: a UUID (version 5) derived from the batch id, the status,
+        the three counts and the file status code, so the same outcome of the same batch always gets the
+        same id (a receiver can drop repeats) and any change of outcome gets a new one."""
+        key = "|".join(str(part) for part in (self.batch_id, self.status, self.delivered_count,
+                                              self.pending_count, self.failed_count, self.file_status))
+        return str(uuid_module.uuid5(EVENT_NAMESPACE, key))
+
+    def to_event(self, *, organization_id: str | None = None,
+                 timestamp: dt.datetime | None = None) -> dict[str, Any]:
+        """A GoRoute webhook event: ``batch.completed``, ``batch.processing`` or ``batch.failed``.
+
+        Both spellings of the event name are there: ``type`` (what GoRoute's batch guide reads) and
+        ``event`` (its webhook reference), with ``event_id`` (see ``event_id``), ``timestamp`` (ISO 8601
+        in UTC, now unless given), ``organization_id`` (None unless given) and the status as ``data``.
+        """
+        name = f"batch.{self.status}"
+        when = (timestamp or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+        return {"type": name, "event": name, "event_id": self.event_id,
+                "timestamp": when.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "organization_id": organization_id, "data": self.to_dict()}
 
     def to_json(self, **kwargs: Any) -> str:
         """``to_dict()`` as JSON text (keyword arguments go to ``json.dumps``)."""

@@ -98,10 +98,16 @@ def split_batch(source: Source, out_dir: str | os.PathLike[str], *, max_document
 
 
 def merge_batches(sources: Sequence[Source], target: str | os.PathLike[str], *,
-                  limits: Limits = NO_LIMITS) -> ReshapeReport:
-    """Join batches that share a ``RequestFileName`` (and file status) into one, in the order given."""
+                  limits: Limits = NO_LIMITS, allow_duplicates: bool = False) -> ReshapeReport:
+    """Join batches that share a ``RequestFileName`` (and file status) into one, in the order given.
+
+    A ``cbc:UUID`` that would appear twice in the merged batch (the same request answered twice) raises
+    ``BatchWriteError`` and nothing is written, unless ``allow_duplicates``. The UUIDs seen are kept in
+    memory (one string per document) to check this.
+    """
     if not sources:
         raise ValueError("merge needs at least one batch")
+    seen: dict[str, str] = {}
     count = 0
     left_out: list[LeftOut] = []
     errors: list[Issue] = []
@@ -123,6 +129,14 @@ def merge_batches(sources: Sequence[Source], target: str | os.PathLike[str], *,
                     if not document.supported:
                         left_out.append(LeftOut(document.index, document.line, f"{reader.name}: {document.problem}"))
                         continue
+                    if document.uuid is not None and not allow_duplicates:
+                        where = f"{reader.name} #{document.index} (line {document.line})"
+                        if document.uuid in seen:
+                            raise BatchWriteError(
+                                f"{where}: cbc:UUID {document.uuid!r} is already in the merged batch, from "
+                                f"{seen[document.uuid]}: one batch answers each request once (allow duplicates "
+                                "to merge anyway)")
+                        seen[document.uuid] = where
                     data = serialise(to_element(document.element, owned=True))
                     if not writer.room_for(len(data)):
                         raise LimitExceededError(f"{reader.name}: document #{document.index} does not fit the limits")
