@@ -93,7 +93,8 @@ def test_delivery_status_shapes_and_events() -> None:
             {"id": "GVR-0002-2024-000202", "error": {"code": "SVE",
                                                       "message": "Buyer address is missing the postal code"},
              "action": "manual_intervention", "retriable": False, "queue": "manual"}],
-        "file_status": {"code": "S", "description": None, "meaning": "no issue, file processed",
+        "file_status": {"code": "S", "description": "File processed; some invoices failed",
+                        "meaning": "no issue, file processed",
                         "action": "success"},
         "file_errors": []}
     assert errors.to_event()["type"] == "batch.completed"

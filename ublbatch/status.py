@@ -53,7 +53,7 @@ class StatusScan:
         status = batch_state(header, self.counts[Outcome.PENDING], self._reader.errors)
         return DeliveryStatus(header.request_file_name, status, self.counts[Outcome.DELIVERED],
                               self.counts[Outcome.PENDING], self.counts[Outcome.FAILED], (),
-                              header.file_status_code, tuple(self._reader.errors))
+                              header.file_status_code, tuple(self._reader.errors), header.file_status_description)
 
 
 def status_message(response: ResponseStatus) -> str:
