@@ -51,8 +51,13 @@ def test_split_reports_what_it_leaves_out_and_empty_batches(tmp_path: Path) -> N
     assert report.documents == 5 and [x.index for x in report.left_out] == [5]
     empty = ublbatch.split_batch(FIXTURES / "google-file-error.xml", tmp_path / "b")
     assert len(empty.outputs) == 1 and ublbatch.validate_batch(empty.outputs[0]).header.file_status_code == "E"
+    # a file cut short: its two complete documents were written, then removed, as nothing says the
+    # batch is whole; the file error says why
     broken = ublbatch.split_batch(FIXTURES / "broken" / "truncated.xml", tmp_path / "c")
-    assert broken.documents == 2 and broken.file_errors[0].code == "INVALID_XML"
+    assert (broken.outputs, broken.documents) == ((), 0) and broken.file_errors[0].code == "INVALID_XML"
+    assert list((tmp_path / "c").iterdir()) == []
+    extracted = ublbatch.extract_documents(FIXTURES / "broken" / "truncated.xml", tmp_path / "d")
+    assert extracted.outputs == () and list((tmp_path / "d").iterdir()) == []
 
 
 def test_merge_refuses_parts_of_different_batches(tmp_path: Path) -> None:

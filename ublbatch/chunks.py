@@ -114,7 +114,7 @@ def merge_chunks(parts: Sequence[ChunkResult], *, profile: str = "strict",
     first = ordered[0]
     header, kind = first.header, first.chunk.kind
     name = first.chunk.context.name
-    errors.extend(whole_file_errors(kind, header, len(results), name))
+    errors.extend(whole_file_errors(kind, header, len(results), name, errors))
     if kind == "response":
         errors.extend(file_rules(profile, header.file_status_code, len(results), header.line))
     files = document_schema("ApplicationResponse" if kind == "response" else "Invoice", profile, schema_dir).files

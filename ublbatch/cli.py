@@ -459,7 +459,8 @@ def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
             report = to_json(args.file, out, ndjson=target == "ndjson")
             out.flush()
             out.detach()  # the file is the AtomicFile's to close
-            output.commit()
+            if not report.file_errors:  # a file read only in part leaves no output behind
+                output.commit()
     finally:
         if output is not None:
             output.discard()

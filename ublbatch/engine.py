@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import IO, cast
 
 import attrs
@@ -277,7 +277,7 @@ class Reading:
             if not header_known:
                 header_known = True
                 yield None
-        self.errors.extend(whole_file_errors(self.kind, self.header, self.count, self.name))
+        self.errors.extend(whole_file_errors(self.kind, self.header, self.count, self.name, self.errors))
 
     def _one_pass(self) -> Iterator[Document | None]:
         stream = cast(IO[bytes], _Chained(self.head, self.stream, self.progress))
@@ -294,9 +294,11 @@ class Reading:
             self.errors.extend(whole_file_errors(self.kind, self.header, self.count, self.name))
 
 
-def whole_file_errors(kind: str, header: BatchHeader, count: int, name: str) -> list[Issue]:
-    """Reading's checks that need every document: a request's ``documentCount``."""
-    if kind != "request":
+def whole_file_errors(kind: str, header: BatchHeader, count: int, name: str,
+                      errors: Iterable[Issue] = ()) -> list[Issue]:
+    """Reading's checks that need every document: a request's ``documentCount`` (not for a file that
+    could not be read to its end, given its file-level ``errors``: the count then means nothing)."""
+    if kind != "request" or any(e.code in _BROKEN for e in errors):
         return []
     mismatch = count_mismatch(header, count, name)
     return [mismatch] if mismatch is not None else []

@@ -142,5 +142,8 @@ def respond(
                     id=f"R-{document.uuid}" if with_id else None, uuid=document.uuid, issue_date=when.date(),
                     issue_time=time, sender=sender, receiver=receiver,
                     document_responses=[DocumentResponse(response=response, document_references=[reference])]))
+            if reader.errors:  # the request could not be read whole: a partial answer would look complete
+                writer.abort()
+                return RespondReport(0, tuple(skipped), (), tuple(reader.errors))
         return RespondReport(writer.report.written, tuple(skipped), tuple(sorted(set(wanted) - used)),
                              tuple(reader.errors))

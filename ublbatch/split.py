@@ -94,7 +94,7 @@ def split_batch(source: Source, out_dir: str | os.PathLike[str], *, max_document
             raise
         if writer is not None:
             writer.close()
-    return ReshapeReport(tuple(outputs), count, tuple(left_out), tuple(reader.errors))
+    return _finished(outputs, count, left_out, reader.errors)
 
 
 def merge_batches(sources: Sequence[Source], target: str | os.PathLike[str], *,
@@ -180,7 +180,17 @@ def extract_documents(source: Source, out_dir: str | os.PathLike[str], *,
             path.write_bytes(standalone(document))
             outputs.append(path)
     left_out += [LeftOut(0, None, f"no document with id {i!r}") for i in sorted((wanted or set()) - found)]
-    return ReshapeReport(tuple(outputs), len(outputs), tuple(left_out), tuple(reader.errors))
+    return _finished(outputs, len(outputs), left_out, reader.errors)
+
+
+def _finished(outputs: list[Path], documents: int, left_out: list[LeftOut], errors: list[Issue]) -> ReshapeReport:
+    """The report; when the source could not be read to its end, the files written are removed, so
+    that no partial output passes for a whole one."""
+    if errors:
+        for path in outputs:
+            path.unlink(missing_ok=True)
+        return ReshapeReport((), 0, tuple(left_out), tuple(errors))
+    return ReshapeReport(tuple(outputs), documents, tuple(left_out), tuple(errors))
 
 
 def standalone(document: Document) -> bytes:

@@ -215,7 +215,8 @@ class BatchValidation(Tally):
             for result in outcome.results:
                 emitted += 1
                 yield renumbered(result, emitted)
-        self._parallel_errors.extend(whole_file_errors(reading.kind, self.header, emitted, self._name))
+        self._parallel_errors.extend(whole_file_errors(reading.kind, self.header, emitted, self._name,
+                                                       self._parallel_errors))
 
     def header_dict(self) -> dict[str, Any]:
         """The first line of the NDJSON stream: what is known before the documents."""
