@@ -12,15 +12,13 @@ import contextlib
 import io
 import json
 import sys
-import tempfile
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from . import __version__
 from ._atomic import AtomicFile, same_file
-from ._terminal import Painter, Progress, painter, progress
+from ._terminal import Progress, painter, progress
 from .codes import StatusReasonCode
 from .convert import JSON_SUFFIXES, from_json, read_json, to_json
 from .errors import SourceError, UblBatchError
@@ -28,12 +26,12 @@ from .model import ApplicationResponse
 from .profiles import PROFILES
 from .reader import MAX_DOCUMENT_BYTES
 from .reconcile import reconcile
+from .report import StatusReport, ValidationReport, plural
 from .respond import respond
-from .results import BatchResult, DeliveryStatus, DocumentResult, Issue
+from .results import DeliveryStatus
 from .schemas import install_schemas, verify_schemas
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
-from .status import StatusScan, failed_item
-from .tables import RESULT_COLUMNS, STATUS_COLUMNS, CsvWriter, result_row, status_row
+from .status import StatusScan
 from .validate import validate_stream
 from .writer import (
     DEFAULT_MAX_BYTES,
@@ -286,47 +284,17 @@ def _writer_options(parser: argparse.ArgumentParser | Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """Flat memory in every format: json spools the results to a temporary file (the counts come first),
-    text keeps only the rejected ones, ndjson and csv keep none."""
+    """Flat memory in every format (see ``report``)."""
     ui: Ui = args.ui
-    out = ui.out
-    rejected: list[DocumentResult] = []
-    live = args.format in ("ndjson", "csv")
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool, validate_stream(
-            args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain, jobs=args.jobs,
-            max_document_bytes=args.max_document_bytes) as validation:
-        if args.format == "ndjson":
-            _line(out, {"type": "header", **validation.header_dict()})
-        rows = CsvWriter(out, RESULT_COLUMNS) if args.format == "csv" else None
-        with ui.progress("validating", args.file, stdout_busy=live) as bar:  # gone before the report
+    report = ValidationReport(ui.out, args.format, paint=ui.paint)
+    with validate_stream(args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
+                         jobs=args.jobs, max_document_bytes=args.max_document_bytes) as validation:
+        report.begin(validation)
+        with ui.progress("validating", args.file, stdout_busy=report.live) as bar:  # gone before the report
             for count, result in enumerate(validation, 1):
                 bar.update(count, validation.bytes_read)
-                if args.format == "ndjson":
-                    _line(out, {"type": "result", **result.to_dict()})
-                elif rows is not None:
-                    rows.write(result_row(result))
-                elif args.format == "json":
-                    spool.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-                elif not result.accepted:
-                    rejected.append(result)
-        if args.format == "json":
-            body = BatchResult(validation.header, (), tuple(validation.file_errors), validation.profile,
-                               validation.schema_info(), validation.source_name).to_dict()
-            body.update(total_count=validation.total_count, accepted_count=validation.accepted_count,
-                        rejected_count=validation.rejected_count,
-                        valid=not validation.file_errors and not validation.rejected_count)
-            spool.seek(0)
-            _json_with_list(out, body, "results", spool)
-    if args.format == "ndjson":
-        _line(out, {"type": "summary", "batch_id": validation.header.request_file_name,
-                    "total_count": validation.total_count, "accepted_count": validation.accepted_count,
-                    "rejected_count": validation.rejected_count,
-                    "file_errors": [e.to_dict() for e in validation.file_errors],
-                    "valid": not validation.file_errors and not validation.rejected_count})
-    elif args.format == "text":
-        summary = BatchResult(validation.header, (), tuple(validation.file_errors), validation.profile,
-                              None, validation.source_name)
-        _text_report(out, ui.paint, summary, validation.accepted_count, rejected)
+                report.add(result)
+        report.end(validation)
     for error in validation.file_errors:
         ui.error(error.message)
     if validation.file_errors:
@@ -334,87 +302,18 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if validation.rejected_count else EXIT_OK
 
 
-def _text_report(out: IO[str], paint: Painter, result: BatchResult, accepted: int,
-                 rejected: list[DocumentResult]) -> None:
-    header = result.header
-    about = (f"request batch, documentCount {header.document_count}" if header.kind == "request"
-             else f"file status {header.file_status_code or '?'}")
-    verdict = (paint(f"{accepted} accepted", "green") + ", "
-               + paint(f"{len(rejected)} rejected", "bold red" if rejected else "green"))
-    out.write(f"{paint(str(result.source), 'bold')}: {result.batch_id or '(no batch id)'} ({about}), "
-              f"{_n(accepted + len(rejected), 'document')}: {verdict} [{result.profile}]\n")
-    if rejected:
-        common = Counter(r.error.message for r in rejected if r.error is not None)
-        for message, count in common.most_common(5):
-            if count > 1:
-                out.write(f"  {paint(f'{count} documents:', 'yellow')} {message}\n")
-        for r in rejected:
-            _document_lines(out, paint, r)
-    if result.file_errors:
-        out.write(f"  {paint(f'{len(result.file_errors)} file-level error(s)', 'bold red')}, on stderr\n")
-
-
-def _document_lines(out: IO[str], paint: Painter, result: DocumentResult) -> None:
-    errors = result.errors
-    first = errors[0] if errors else None
-    out.write(f"  {paint(f'rejected #{result.index} {result.id}', 'red')} (line {result.line}): "
-              f"{first.message if first else 'rejected'}{paint(_where(first), 'dim')}\n")
-    for issue in errors[1:]:
-        out.write(f"      line {issue.line}: {issue.message}{paint(_where(issue), 'dim')}\n")
-    for issue in result.issues:  # --explain: where xmlschema disagrees with the verdict, it says why
-        if issue.level == "warning" and issue.engine == "xmlschema":
-            out.write(f"      line {issue.line}: note: {issue.message}{paint(_where(issue), 'dim')}\n")
-
-
-def _where(issue: Issue | None) -> str:
-    return f" at {issue.path}" if issue is not None and issue.path else ""
-
-
-_STATUS_STYLE = {"completed": "green", "processing": "yellow", "failed": "bold red"}
-
-
 def _status(args: argparse.Namespace) -> int:
-    """Streams in every format: rows and failed items are written (text, ndjson, csv) or spooled to a
-    temporary file (json) as they come."""
+    """Streams in every format (see ``report``)."""
     ui: Ui = args.ui
-    out = ui.out
-    live = args.format != "json"  # text lists the failed documents as it reads
-    with StatusScan(args.file) as scan, tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        rows = CsvWriter(out, STATUS_COLUMNS) if args.format == "csv" else None
-        with ui.progress("reading", args.file, stdout_busy=live) as bar:  # gone before the report
+    report = StatusReport(ui.out, args.format, paint=ui.paint, failed_only=args.failed_only, event=args.event,
+                          organization_id=args.organization_id)
+    with StatusScan(args.file) as scan:
+        with ui.progress("reading", args.file, stdout_busy=report.live) as bar:  # gone before the report
             for count, document in enumerate(scan, 1):
                 bar.update(count, scan.bytes_read)
-                failed = document.queue is not None
-                if args.format == "ndjson":
-                    if failed or not args.failed_only:
-                        _line(out, {"type": "document", **document.to_dict()})
-                elif rows is not None:
-                    if failed or not args.failed_only:
-                        rows.write(status_row(document))
-                elif not failed:
-                    continue
-                elif args.format == "json":
-                    spool.write(json.dumps(failed_item(document.id, document.response).to_dict(),
-                                           ensure_ascii=False) + "\n")
-                else:
-                    item = failed_item(document.id, document.response)
-                    queue = ui.paint(f"[{document.queue}]", "yellow" if item.queue == "retry" else "red")
-                    out.write(f"  {item.id}: {item.code} {item.message} -> {item.action} {queue}\n")
+                report.add(document)
         status = scan.summary()
-        if args.format == "json":
-            spool.seek(0)
-            _status_json(out, status, spool, event=args.event, organization_id=args.organization_id)
-        elif args.format == "ndjson":
-            summary = status.to_dict()
-            del summary["failed_items"]
-            _line(out, {"type": "summary", **summary})
-        elif args.format == "text":
-            out.write(f"{ui.paint(args.file, 'bold')}: {status.batch_id or '(no RequestFileName)'} "
-                      f"{ui.paint(status.status, _STATUS_STYLE[status.status])}: "
-                      f"{status.delivered_count} delivered, {status.pending_count} pending, "
-                      f"{status.failed_count} failed\n")
-            if status.file_errors:
-                out.write(f"  {ui.paint(f'{len(status.file_errors)} file-level error(s)', 'bold red')}, on stderr\n")
+        report.end(status, args.file)
     for error in status.file_errors:
         ui.error(error.message)
     if status.file_errors:
@@ -469,33 +368,10 @@ def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
     for error in report.file_errors:
         ui.error(error.message)
     if args.output:
-        ui.info(f"{args.output}: {_n(report.converted, 'document')} converted, {len(report.skipped)} skipped")
+        ui.info(f"{args.output}: {plural(report.converted, 'document')} converted, {len(report.skipped)} skipped")
     if report.file_errors:
         return EXIT_FILE
     return EXIT_REJECTED if report.skipped else EXIT_OK
-
-
-def _status_json(out: IO[str], status: DeliveryStatus, items: IO[str], *, event: bool,
-                 organization_id: str | None = None) -> None:
-    """GoRoute's status JSON (or its webhook event) with ``failed_items`` copied from the spool, one item
-    at a time."""
-    body = status.to_event(organization_id=organization_id) if event else status.to_dict()
-    _json_with_list(out, body, "failed_items", items)
-
-
-def _json_with_list(out: IO[str], body: dict[str, Any], key: str, lines: IO[str], end: str = "\n") -> None:
-    """``body`` as indented JSON whose (empty) list ``key``, at any depth, is filled from JSON lines, one
-    at a time. JSON escapes every quote inside a string, so ``"key": []`` can only be the key itself."""
-    text = json.dumps(body, indent=2, ensure_ascii=False)
-    marker = f'"{key}": []'
-    at = text.index(marker)
-    indent = at - text.rindex("\n", 0, at) - 1
-    out.write(text[:at] + f'"{key}": [')
-    count = 0
-    for line in lines:
-        out.write(("," if count else "") + "\n" + " " * (indent + 2) + line.strip())
-        count += 1
-    out.write(("\n" + " " * indent + "]" if count else "]") + text[at + len(marker):] + end)
 
 
 def _schemas_verify(args: argparse.Namespace) -> int:
@@ -585,7 +461,7 @@ def _written(ui: Ui, output: str | None, report: WriteReport) -> int:
         first = skipped.error
         ui.error(f"skipped #{skipped.index} {skipped.id}: {first.message if first else 'invalid'}")
     if output:
-        ui.info(f"{output}: {_n(report.written, 'document')} written, {len(report.skipped)} skipped")
+        ui.info(f"{output}: {plural(report.written, 'document')} written, {len(report.skipped)} skipped")
     return EXIT_REJECTED if report.skipped else EXIT_OK
 
 
@@ -626,7 +502,7 @@ def _respond(args: argparse.Namespace) -> int:
         args.ui.error(str(exc))
         return EXIT_FILE
     if not report.file_errors:
-        args.ui.info(f"{args.output}: {_n(report.written, 'response')} written")
+        args.ui.info(f"{args.output}: {plural(report.written, 'response')} written")
     for index, why in report.not_answered:
         args.ui.error(f"request #{index} not answered: {why}")
     for uuid in report.unused_outcomes:
@@ -654,7 +530,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 def _reshaped(ui: Ui, report: ReshapeReport, what: str) -> int:
     for path in report.outputs:
         ui.out.write(f"{path}\n")
-    ui.info(f"{_n(report.documents, 'document')} {what} into {_n(len(report.outputs), 'file')}")
+    ui.info(f"{plural(report.documents, 'document')} {what} into {plural(len(report.outputs), 'file')}")
     for left in report.left_out:
         where = f"left out #{left.index} (line {left.line}): " if left.index else ""
         ui.error(f"{where}{left.reason}")
@@ -677,11 +553,3 @@ def _merge(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     return _reshaped(args.ui, extract_documents(args.file, args.output, ids=args.ids), "extracted")
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def _line(out: IO[str], payload: dict[str, Any]) -> None:
-    out.write(json.dumps(payload, ensure_ascii=False) + "\n")

@@ -145,3 +145,7 @@ class ErrorCode(str, enum.Enum):
     """The root element is not a batch this call reads (file-level)."""
     UNREADABLE = "UNREADABLE"
     """The file could not be read (file-level)."""
+
+
+DOCUMENT_BYTES_LIMIT = 15 * 1024 * 1024
+"""GoRoute's limit on one document: the writer's default cap and the reader's default reading cap."""

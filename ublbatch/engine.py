@@ -27,7 +27,7 @@ import attrs
 
 from ._pullreader import PullReader, RequestPullReader, count_mismatch
 from .boundaries import HEAD_BYTES, Prolog, Scanner, document_names, read_prolog
-from .codes import ErrorCode
+from .codes import DOCUMENT_BYTES_LIMIT, ErrorCode
 from .document import Document
 from .names import ROOTS
 from .results import BatchHeader, Issue
@@ -37,7 +37,7 @@ RANGE_BYTES = 2 * 1024 * 1024
 LINES_PER_RANGE = 60_000
 """libxml2 keeps 16 bits of line number per element (lines past 65,535 are derived, sometimes one
 late); each range is parsed counting from its own first line, so ranges stay under this many."""
-MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
+MAX_DOCUMENT_BYTES = DOCUMENT_BYTES_LIMIT
 """The default cap on one document's size while reading (GoRoute's per-document limit); None: no cap.
 libxml2's own limits also hold, as ``huge_tree`` is never switched on: nesting depth 256, text nodes
 of 10 MB."""

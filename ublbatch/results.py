@@ -400,6 +400,19 @@ class DocumentStatus:
                 "retriable": self.response.retriable, "queue": self.queue, "message": self.message}
 
 
+def status_message(response: ResponseStatus) -> str:
+    """The reason as written, else what the code means."""
+    known = reason_code(response.code)
+    return response.reason or (known.meaning if known else (
+        "no status reason code" if response.code is None else "unknown status reason code"))
+
+
+def failed_item(doc_id: str, response: ResponseStatus) -> FailedItem:
+    """GoRoute's failed item for a document whose status reason code means it will not be delivered."""
+    return FailedItem(doc_id, response.code or "MISSING", status_message(response), response.action.value,
+                      response.retriable)
+
+
 def batch_state(header: BatchHeader, pending: int, file_errors: Sequence[Issue]) -> str:
     """GoRoute's batch ``status``: ``failed`` when Google's file status is E or the file could not be
     read as a batch (file errors), ``processing`` while a document is pending, else ``completed``."""
@@ -432,8 +445,6 @@ class DeliveryStatus:
         file_errors: Iterable[Issue] = (),
     ) -> DeliveryStatus:
         """Count outcomes from ``(id, ResponseStatus)`` pairs; the failed ones become failed items."""
-        from .status import failed_item  # status builds on this module
-
         counts = dict.fromkeys(Outcome, 0)
         failed = []
         for doc_id, response in documents:

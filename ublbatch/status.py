@@ -7,9 +7,19 @@ from types import TracebackType
 
 import attrs
 
-from .codes import Outcome, reason_code
+from .codes import Outcome
 from .reader import BatchReader, Source
-from .results import DeliveryStatus, DocumentStatus, FailedItem, ResponseStatus, batch_state
+from .results import (
+    DeliveryStatus,
+    DocumentStatus,
+    FailedItem,
+    ResponseStatus,
+    batch_state,
+    failed_item,
+    status_message,
+)
+
+__all__ = ["StatusScan", "batch_status", "failed_item", "status_message"]
 
 
 class StatusScan:
@@ -54,19 +64,6 @@ class StatusScan:
         return DeliveryStatus(header.request_file_name, status, self.counts[Outcome.DELIVERED],
                               self.counts[Outcome.PENDING], self.counts[Outcome.FAILED], (),
                               header.file_status_code, tuple(self._reader.errors), header.file_status_description)
-
-
-def status_message(response: ResponseStatus) -> str:
-    """The reason as written, else what the code means."""
-    known = reason_code(response.code)
-    return response.reason or (known.meaning if known else (
-        "no status reason code" if response.code is None else "unknown status reason code"))
-
-
-def failed_item(doc_id: str, response: ResponseStatus) -> FailedItem:
-    """GoRoute's failed item for a document whose status reason code means it will not be delivered."""
-    return FailedItem(doc_id, response.code or "MISSING", status_message(response), response.action.value,
-                      response.retriable)
 
 
 def batch_status(source: Source, *, name: str | None = None) -> DeliveryStatus:

@@ -19,7 +19,7 @@ from lxml import etree
 
 from ._atomic import AtomicFile
 from ._parsing import safe_parser
-from .codes import ErrorCode, FileStatusCode
+from .codes import DOCUMENT_BYTES_LIMIT, ErrorCode, FileStatusCode
 from .errors import BatchWriteError, InvalidDocumentError, LimitExceededError
 from .model import NSMAP, ApplicationResponse
 from .names import APPLICATION_RESPONSE, BATCH_ROOT, FILE_STATUS, REQUEST_FILE_NAME, STATUS_CODE, STATUS_DESCRIPTION
@@ -34,7 +34,7 @@ DocumentInput: TypeAlias = "ApplicationResponse | etree._Element | bytes | str"
 MiB = 1024 * 1024
 DEFAULT_MAX_DOCUMENTS = 100
 DEFAULT_MAX_BYTES = 50 * MiB
-DEFAULT_MAX_DOCUMENT_BYTES = 15 * MiB
+DEFAULT_MAX_DOCUMENT_BYTES = DOCUMENT_BYTES_LIMIT
 """Defaults from the GoRoute batch API's published limits; ``None`` turns a limit off."""
 
 _SAFE = safe_parser()
