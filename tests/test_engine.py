@@ -14,7 +14,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from conftest import conformance_documents, embeddable
+from conftest import FIXTURES, batch, conformance_documents, embeddable, response, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -191,3 +191,66 @@ def _offset_of_line(data: bytes, line: int) -> int:
     for _ in range(line - 1):
         position = data.index(b"\n", position) + 1
     return position
+
+
+ID_CASES = {
+    "<cbc:ID>MLS-<!-- x -->ID123</cbc:ID>": "MLS-ID123",
+    "<cbc:ID><!-- first -->ID-39</cbc:ID>": "ID-39",
+    "<cbc:ID>A<?keep this?>B</cbc:ID>": "AB",
+    "<cbc:ID><![CDATA[R&D-1]]></cbc:ID>": "R&D-1",
+    "<cbc:ID schemeID='x'> spaced </cbc:ID>": "spaced",
+}
+
+
+@pytest.mark.parametrize("written", ID_CASES)
+def test_ids_are_the_elements_string_value(written: str) -> None:
+    good = response("AR-X", "5e4f-<!-- split -->0001").replace("<cbc:ID>AR-X</cbc:ID>", written)
+    broken = good.replace("<cbc:IssueDate>", "<cbc:IssueDate>Tom & Jerry ")
+    result = ublbatch.validate_batch(batch(good, broken))
+    assert [(r.id, r.uuid) for r in result.results] == [(ID_CASES[written], "5e4f-0001")] * 2
+    assert [r.error.code if r.error else None for r in result.results] == [None, "INVALID_XML"]
+    with ublbatch.read_batch(batch(good)) as reader:
+        assert [(d.id, d.uuid) for d in reader] == [(ID_CASES[written], "5e4f-0001")]
+
+
+def test_libxml2s_own_messages_quote_the_files_lines(tmp_path: Path) -> None:
+    documents = [response(f"AR-{i}", f"U-{i}").replace("><", ">\n<") for i in range(60)]
+    documents[47] = documents[47].replace("</cac:SenderParty>", "</cac:SenderPartyX>")
+    data = batch(*documents)
+    path = tmp_path / "lines.xml"
+    path.write_bytes(data)
+    sender = [n + 1 for n, line in enumerate(data.split(b"\n")) if line.startswith(b"<cac:SenderParty>")][47]
+    for jobs in (1, 2):
+        broken = ublbatch.validate_batch(path, jobs=jobs).results[47]
+        assert broken.error is not None and broken.error.code == "INVALID_XML"
+        assert f"SenderParty line {sender} and" in broken.error.message
+
+
+def test_respond_to_a_request_cut_short_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = (FIXTURES / "google-request.xml").read_bytes()
+    cut_short = tmp_path / "request.xml"
+    cut_short.write_bytes(request[: request.index(b"<cbc:UUID>", request.index(b"inv:Invoice>") + 20)])
+    code, _, err = run_cli(capsys, "respond", str(cut_short), "-o", str(tmp_path / "response.xml"))
+    assert code == 2 and "not well-formed" in err and not (tmp_path / "response.xml").exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_every_command_on_the_same_damaged_file(jobs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                reference: list[tuple[str, str]]) -> None:
+    data, lines, kinds = build("default", "crlf", DAMAGE)
+    path = tmp_path / "damaged.xml"
+    path.write_bytes(data)
+    code, out, _ = run_cli(capsys, "validate", str(path), "--format", "ndjson", "--jobs", jobs)
+    results = [json.loads(line) for line in out.splitlines() if '"type": "result"' in line]
+    assert code == 1 and [r["line"] for r in results] == lines
+    assert [(r["id"], r["status"]) for r, k in zip(results, kinds, strict=True) if k == "good"] == reference
+    code, out, _ = run_cli(capsys, "status", str(path), "--format", "json")
+    status = json.loads(out)
+    assert code == 0 and status["delivered_count"] + status["pending_count"] + status["failed_count"] == 21
+    code, out, err = run_cli(capsys, "convert", str(path), "--to", "ndjson")
+    converted = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len([c for c in converted if c["type"] == "document"]) == 18
+    assert [c["index"] for c in converted if c["type"] == "skipped"] == [4, 11, 18]
+    for command in ("split", "extract"):
+        code, out, err = run_cli(capsys, command, str(path), "-o", str(tmp_path / command))
+        assert code == 1 and "18 documents" in err and err.count("left out #") == 3

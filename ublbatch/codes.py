@@ -116,10 +116,16 @@ _REASONS: dict[StatusReasonCode, tuple[str, Outcome, Action]] = {
 }
 
 
+_BY_VALUE = {code.value: code for code in StatusReasonCode}
+
+
 def reason_code(value: str | None) -> StatusReasonCode | None:
     """The known reason code for ``value`` (whitespace ignored), or None."""
     if value is None:
         return None
+    known = _BY_VALUE.get(value)
+    if known is not None:
+        return known
     try:
         return StatusReasonCode(value.strip())
     except ValueError:

@@ -48,12 +48,15 @@ class Issue:
 
     def to_dict(self) -> dict[str, Any]:
         """The issue's fields that are set (None ones left out, to keep JSON small)."""
-        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+        return {name: value for name in _ISSUE_FIELDS if (value := getattr(self, name)) is not None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Issue:
         """Read an issue back from ``to_dict()`` data; unknown keys are ignored."""
         return cls(**{f.name: data[f.name] for f in attrs.fields(cls) if f.name in data})
+
+
+_ISSUE_FIELDS = tuple(f.name for f in attrs.fields(Issue))
 
 
 @attrs.frozen

@@ -282,7 +282,8 @@ def renumbered(result: DocumentResult, index: int) -> DocumentResult:
     """A result numbered within its range, numbered in the file (a ``#n`` id follows)."""
     if result.index == index:
         return result
-    return attrs.evolve(result, index=index, id=f"#{index}" if result.id == f"#{result.index}" else result.id)
+    return DocumentResult(index, f"#{index}" if result.id == f"#{result.index}" else result.id, result.status,
+                          result.uuid, result.line, result.issues, result.response, result.element)
 
 
 def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
