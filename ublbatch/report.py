@@ -89,11 +89,11 @@ class ValidationReport:
     def add(self, result: DocumentResult) -> None:
         """One result."""
         if self.format == "ndjson":
-            json_line(self._out, {"type": "result", **result.to_dict()})
+            self._out.write('{"type": "result", ' + result.to_json()[1:] + "\n")
         elif self._rows is not None:
             self._rows.write(result_row(result))
         elif self._spool is not None and (self.format == "json" or not result.accepted):
-            self._spool.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+            self._spool.write(result.to_json() + "\n")
             error = result.error
             if self.format == "text" and error is not None and (
                     error.message in self._common or len(self._common) < _COMMON_MESSAGES):

@@ -114,6 +114,8 @@ class DocumentResult:
     response: ResponseStatus | None = None
     element: str | None = None
     """The element's name with its canonical prefix (``ar:ApplicationResponse``)."""
+    json_parts: tuple[str, str] | None = attrs.field(default=None, eq=False, repr=False)
+    """``to_json()`` made ahead (by a worker process) around the index: head + index + tail."""
 
     @property
     def accepted(self) -> bool:
@@ -150,6 +152,23 @@ class DocumentResult:
             out["response"] = self.response.to_dict()
         out["issues"] = [i.to_dict() for i in self.issues]
         return out
+
+    def to_json(self) -> str:
+        """``to_dict()`` as one line of JSON (the one ``report`` writes), made once."""
+        if self.json_parts is not None:
+            head, tail = self.json_parts
+            return f"{head}{self.index}{tail}"
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    def with_json(self) -> DocumentResult:
+        """This result carrying its JSON made now, so that a parent process only adds the index
+        (a result whose id is its position has none: the position changes)."""
+        if self.id == f"#{self.index}":
+            return self
+        text = json.dumps(self.to_dict(), ensure_ascii=False)
+        marker = f'"index": {self.index}, '
+        at = text.index(marker) + len('"index": ')
+        return attrs.evolve(self, json_parts=(text[:at], text[at + len(str(self.index)):]))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DocumentResult:

@@ -252,7 +252,7 @@ def validate_range(context: Context, part: Range, *, profile: str = "strict", sc
     if validators is None:
         validators = _IN_WORKER[key] = Validators(context.kind, profile, schema_dir, explain)
     reading = RangeReading(context, part, BatchHeader(None, None) if part.index else None, 0)
-    results = tuple(validators.check(document) for document in reading if document is not None)
+    results = tuple(validators.check(document).with_json() for document in reading if document is not None)
     return RangeOutcome(part.index, results, tuple(reading.errors), reading.header)
 
 
@@ -283,7 +283,8 @@ def renumbered(result: DocumentResult, index: int) -> DocumentResult:
     if result.index == index:
         return result
     return DocumentResult(index, f"#{index}" if result.id == f"#{result.index}" else result.id, result.status,
-                          result.uuid, result.line, result.issues, result.response, result.element)
+                          result.uuid, result.line, result.issues, result.response, result.element,
+                          result.json_parts)
 
 
 def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
