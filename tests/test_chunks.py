@@ -115,6 +115,26 @@ def test_dask_local_scheduler(big: Path, tmp_path: Path) -> None:
     assert [r.id for r in results[1].results] == ["AR-S"]
 
 
+def test_dask_distributed_cluster_with_worker_processes(big: Path, tmp_path: Path) -> None:
+    # a real distributed scheduler: worker processes of their own, every result sent over the wire;
+    # one file cut into ranges across the workers, and several files, a broken one among them
+    distributed = pytest.importorskip("distributed")
+    from ublbatch.dask import validate_files
+
+    small = tmp_path / "small.xml"
+    small.write_bytes(batch(response("AR-S")))
+    damaged = tmp_path / "damaged.xml"
+    damaged.write_bytes(big.read_bytes().replace(b"<cbc:UUID>", b"<cbc:UUID>a & b", 3))
+    paths = [big, small, damaged]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        results = validate_files(paths, chunk_bytes=1 << 20, scheduler=client.get)
+    assert results == [ublbatch.validate_batch(path) for path in paths]
+    assert [r.error.code for r in results[2].results if r.error and r.error.code == "INVALID_XML"] == \
+        ["INVALID_XML"] * 3
+
+
 TRAP = "<!-- <ar:ApplicationResponse> -->"
 BROKEN = response("BAD-2").replace("<cbc:IssueDate>", "<cbc:Note>a < b</cbc:Note><cbc:IssueDate>")
 
