@@ -254,3 +254,48 @@ def test_every_command_on_the_same_damaged_file(jobs: str, tmp_path: Path, capsy
     for command in ("split", "extract"):
         code, out, err = run_cli(capsys, command, str(path), "-o", str(tmp_path / command))
         assert code == 1 and "18 documents" in err and err.count("left out #") == 3
+
+
+def test_prefixes_rebound_anywhere(tmp_path: Path) -> None:
+    # the root's own prefixes mean nothing to a document that declares its own: libxml2 decides
+    own = response("AR-OWN").replace("<ar:ApplicationResponse>", f'<ar:ApplicationResponse xmlns:ar="{AR}">')
+    swapped = response("AR-SWAP").replace("ar:ApplicationResponse", "cac:ApplicationResponse").replace(
+        "<cac:ApplicationResponse>", f'<cac:ApplicationResponse xmlns:cac="{AR}">', 1).replace(
+        "<cac:SenderParty>", f'<cac:SenderParty xmlns:cac="{CAC}">').replace(
+        "<cac:ReceiverParty>", f'<cac:ReceiverParty xmlns:cac="{CAC}">').replace(
+        "<cac:DocumentResponse>", f'<cac:DocumentResponse xmlns:cac="{CAC}">')
+    wrong = response("AR-WRONG").replace("<ar:ApplicationResponse>", '<ar:ApplicationResponse xmlns:ar="urn:x">')
+    nested = response("AR-NESTED").replace("<cbc:IssueDate>", '<cbc:IssueDate xmlns:ar="urn:elsewhere">')
+    path = tmp_path / "rebound.xml"
+    path.write_bytes(batch(own, swapped, wrong, nested))
+    for jobs in (1, 2):
+        result = ublbatch.validate_batch(path, jobs=jobs)
+        assert [(r.id, r.status, r.error.code if r.error else None) for r in result.results] == [
+            ("AR-OWN", "accepted", None), ("AR-SWAP", "accepted", None),
+            ("AR-WRONG", "rejected", "UNSUPPORTED_DOCUMENT_TYPE"), ("AR-NESTED", "accepted", None)]
+
+
+def request_batch(children: list[str]) -> bytes:
+    body = "\n".join(children)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<RequestBatch batchID="B_1" documentCount="{len(children)}">'
+            f"\n{body}\n</RequestBatch>\n").encode()
+
+
+def test_request_batches_with_peppol_invoices_embedded_verbatim(tmp_path: Path) -> None:
+    invoices = [embeddable(p.read_bytes()).decode() for p in conformance_documents("peppol-invoice")]
+    kinds = ["CreditNote" if text.lstrip().startswith("<CreditNote") else "Invoice" for text in invoices]
+    assert "CreditNote" in kinds
+    broken = [*invoices[:2], invoices[2].replace("<cbc:IssueDate>", "<cbc:IssueDate>a & b", 1), *invoices[3:]]
+    path = tmp_path / "request.xml"
+    path.write_bytes(request_batch(broken))
+    reference = ublbatch.validate_batch(request_batch(invoices))
+    assert reference.file_errors == () and reference.total_count == len(invoices)
+    for jobs in (1, 2):
+        result = ublbatch.validate_batch(path, jobs=jobs)
+        assert result.file_errors == () and result.total_count == len(invoices)
+        assert [r.index for r in result.results if r.error and r.error.code == "INVALID_XML"] == [3]
+        assert [(r.id, r.status) for r in result.results if r.index != 3] == \
+            [(r.id, r.status) for r in reference.results if r.index != 3]
+    with ublbatch.read_request_batch(path) as reader:
+        read = [(d.kind, d.broken) for d in reader]
+    assert read == [(None, True) if i == 2 else (kind, False) for i, kind in enumerate(kinds)]
