@@ -320,6 +320,7 @@ class RangeReading:
         self.header = header or BatchHeader(None, None)
         self._continuation = header if part.index else None
         self.before = before
+        self._counted = (0, part.line)  # (offset, the file's line there): see _line_at
         self.errors: list[Issue] = [] if errors is None else errors
         """File-level problems, in the caller's list when it gave one (it sees the header's at once)."""
 
@@ -358,7 +359,7 @@ class RangeReading:
                 errors: list[Issue] | None = None) -> PullReader:
         part, context = self.part, self.context
         data = memoryview(part.data)[start:end]
-        line = part.line + part.data.count(b"\n", 0, start)
+        line = self._line_at(start)
         tail = b"" if part.last and end == len(part.data) else f"</{ROOTS[context.kind]}>".encode()
         if first:
             stream = cast(IO[bytes], _Pieces(bytes(data), tail))
@@ -439,7 +440,14 @@ class RangeReading:
             pos = after if after is not None else end
 
     def _line_at(self, offset: int) -> int:
-        return self.part.line + self.part.data.count(b"\n", 0, offset)
+        """The file's line at ``offset`` in the range; counted on from the last offset asked (recovery
+        asks in ascending order, so taking a range apart stays linear)."""
+        known, line = self._counted
+        if offset < known:
+            known, line = 0, self.part.line
+        line += self.part.data.count(b"\n", known, offset)
+        self._counted = (offset, line)
+        return line
 
     def _stray(self, start: int, end: int) -> None:
         """Text between children that is neither white space, a comment nor a PI: a file-level error."""
