@@ -212,3 +212,18 @@ def test_ranges_stay_under_libxml2s_line_limit(tmp_path: Path) -> None:
     merged = merge_chunks([validate_chunk(c) for c in chunks])
     assert merged is not None and [r.line for r in merged.results] == truth
     assert [r.line for r in ublbatch.validate_batch(path).results] == truth
+
+
+def test_lines_exact_past_65535_with_default_namespace_documents(tmp_path: Path) -> None:
+    path = tmp_path / "default.xml"
+    generate(path, documents=3_000, invalid=0.02, seed=5, style="default")
+    text = path.read_bytes().split(b"\n")
+    truth = [n + 1 for n, line in enumerate(text) if line.lstrip().startswith(b"<ApplicationResponse ")]
+    assert len(text) > 65_535 + 10_000 and len(truth) == 3_000
+    for jobs in (1, 2):
+        result = ublbatch.validate_batch(path, jobs=jobs)
+        assert [r.line for r in result.results] == truth
+        unknown = {n + 1 for n, line in enumerate(text) if b"<cbc:Unknown>" in line}
+        said = [i.line for r in result.results for i in r.issues if "cbc:Unknown" in i.message]
+        assert max(said) > 65_535 and set(said) == unknown  # the element's own line, past 65,535 too
+    assert 50 < result.rejected_count < 130
