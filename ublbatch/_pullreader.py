@@ -17,7 +17,7 @@ from lxml import etree
 
 from ._parsing import pull_parser
 from .codes import ErrorCode
-from .document import Document, own_ids
+from .document import Document, HeaderFirst, own_ids
 from .errors import SourceError
 from .names import (
     BATCH_ROOT,
@@ -85,17 +85,10 @@ class PullReader:
         self._root: etree._Element | None = None
         self._last: etree._Element | None = None
         self._broken: etree._Element | None = None
-        self._buffer: list[Document] = []
-        self._events = self._run()
-        self._entered = False
+        self._documents = HeaderFirst(self._run())
 
     def __enter__(self) -> PullReader:
-        if not self._entered:
-            self._entered = True
-            for item in self._events:  # read up to the end of the header
-                if item is None:
-                    break
-                self._buffer.append(item)
+        self._documents.enter()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -104,15 +97,10 @@ class PullReader:
 
     def close(self) -> None:
         """Stop reading (the stream stays open: it is the caller's)."""
-        self._events.close()
+        self._documents.close()
 
     def __iter__(self) -> Iterator[Document]:
-        self.__enter__()
-        while self._buffer:
-            yield self._buffer.pop(0)
-        for item in self._events:
-            if item is not None:
-                yield item
+        return iter(self._documents)
 
     @property
     def document_count(self) -> int:

@@ -7,21 +7,19 @@ a child the batch may not carry (``problem`` says why), or a child that could no
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
+
 import attrs
 from lxml import etree
 
 from ._parsing import string_value
 from .codes import ErrorCode, StatusReasonCode
 from .model import ApplicationResponse
-from .names import CAC, CBC, prefixed
+from .names import CAC, CBC, CBC_ID, CBC_UUID, DOCUMENT_RESPONSE, STATUS_REASON_CODE, prefixed
 from .results import Issue, ResponseStatus
 
-_ID = f"{{{CBC}}}ID"
-_UUID = f"{{{CBC}}}UUID"
-_DOCUMENT_RESPONSE = f"{{{CAC}}}DocumentResponse"
 _RESPONSE = f"{{{CAC}}}Response"
 _STATUS = f"{{{CAC}}}Status"
-_REASON_CODE = f"{{{CBC}}}StatusReasonCode"
 _REASON = f"{{{CBC}}}StatusReason"
 _SEVERITY: dict[str | None, int] = {
     code.value: {"delivered": 0, "pending": 1, "failed": 2}[code.outcome.value] for code in StatusReasonCode}
@@ -35,9 +33,9 @@ def own_ids(element: etree._Element) -> tuple[str | None, str | None]:
     found_id = found_uuid = None
     for child in element:
         tag = child.tag
-        if tag == _ID and found_id is None:
+        if tag == CBC_ID and found_id is None:
             found_id = string_value(child)
-        elif tag == _UUID:
+        elif tag == CBC_UUID:
             found_uuid = string_value(child)
             break
     return found_id, found_uuid
@@ -109,10 +107,10 @@ class Document:
         worst: etree._Element | None = None
         worst_rank = -1
         statuses = 0
-        for response in self.element.iterchildren(_DOCUMENT_RESPONSE):
+        for response in self.element.iterchildren(DOCUMENT_RESPONSE):
             for status in (s for r in response.iterchildren(_RESPONSE) for s in r.iterchildren(_STATUS)):
                 statuses += 1
-                for code in status.iterchildren(_REASON_CODE):
+                for code in status.iterchildren(STATUS_REASON_CODE):
                     rank = _SEVERITY.get(string_value(code), 2)  # unknown or missing: failed
                     if rank > worst_rank:
                         worst, worst_rank = status, rank
@@ -124,10 +122,10 @@ class Document:
         if worst is None:
             if not statuses:
                 return None
-            first = next(s for r in self.element.iterchildren(_DOCUMENT_RESPONSE)
+            first = next(s for r in self.element.iterchildren(DOCUMENT_RESPONSE)
                          for x in r.iterchildren(_RESPONSE) for s in x.iterchildren(_STATUS))
             return ResponseStatus(None, string_value(first.find(_REASON)))
-        return ResponseStatus(string_value(worst.find(_REASON_CODE)), string_value(worst.find(_REASON)))
+        return ResponseStatus(string_value(worst.find(STATUS_REASON_CODE)), string_value(worst.find(_REASON)))
 
     def model(self) -> ApplicationResponse:
         """The typed model of this document, built on demand (the raw path never pays for it)."""
@@ -142,3 +140,34 @@ class Document:
             raise ValueError(f"document #{self.index} could not be read: {self.problem}")
         data: bytes = etree.tostring(self.element, encoding="utf-8", with_tail=False)
         return data
+
+
+class HeaderFirst:
+    """Documents from a generator that yields None once, when the batch header is known: ``enter``
+    reads up to that point (keeping any document met on the way), iterating gives the documents."""
+
+    def __init__(self, items: Generator[Document | None, None, None]) -> None:
+        self._items = items
+        self._buffer: list[Document] = []
+        self._entered = False
+
+    def enter(self) -> None:
+        """Read up to the end of the header (once)."""
+        if not self._entered:
+            self._entered = True
+            for item in self._items:
+                if item is None:
+                    break
+                self._buffer.append(item)
+
+    def __iter__(self) -> Iterator[Document]:
+        self.enter()
+        while self._buffer:
+            yield self._buffer.pop(0)
+        for item in self._items:
+            if item is not None:
+                yield item
+
+    def close(self) -> None:
+        """Stop the generator."""
+        self._items.close()

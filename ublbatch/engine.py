@@ -28,7 +28,7 @@ import attrs
 from ._pullreader import PullReader, RequestPullReader, count_mismatch
 from .boundaries import HEAD_BYTES, Prolog, Scanner, document_names, read_prolog
 from .codes import DOCUMENT_BYTES_LIMIT, ErrorCode
-from .document import Document
+from .document import Document, HeaderFirst
 from .names import ROOTS
 from .results import BatchHeader, Issue
 
@@ -224,9 +224,7 @@ class Reading:
         self.header = BatchHeader(None, None)
         self.errors: list[Issue] = []
         self.count = 0
-        self._items = self._documents()
-        self._buffer: list[Document] = []
-        self._entered = False
+        self._staged = HeaderFirst(self._documents())
 
     @property
     def bytes_read(self) -> int:
@@ -235,24 +233,14 @@ class Reading:
 
     def enter(self) -> None:
         """Read up to the end of the header."""
-        if not self._entered:
-            self._entered = True
-            for item in self._items:
-                if item is None:
-                    break
-                self._buffer.append(item)
+        self._staged.enter()
 
     def __iter__(self) -> Iterator[Document]:
-        self.enter()
-        while self._buffer:
-            yield self._buffer.pop(0)
-        for item in self._items:
-            if item is not None:
-                yield item
+        return iter(self._staged)
 
     def close(self) -> None:
         """Stop reading."""
-        self._items.close()
+        self._staged.close()
 
     def _documents(self) -> Generator[Document | None, None, None]:
         if self.prolog is None:

@@ -35,6 +35,10 @@ FILE_STATUS = "FileStatus"
 STATUS_CODE = "StatusCode"
 STATUS_DESCRIPTION = "StatusDescription"
 APPLICATION_RESPONSE = f"{{{AR}}}ApplicationResponse"
+CBC_ID = f"{{{CBC}}}ID"
+CBC_UUID = f"{{{CBC}}}UUID"
+DOCUMENT_RESPONSE = f"{{{CAC}}}DocumentResponse"
+STATUS_REASON_CODE = f"{{{CBC}}}StatusReasonCode"
 
 
 def split_tag(tag: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from lxml import etree
 from ._parsing import safe_parser
 from .codes import ErrorCode, StatusReasonCode
 from .errors import SchemaError
-from .names import CAC, CBC
+from .names import CAC, CBC_ID, CBC_UUID, DOCUMENT_RESPONSE, STATUS_REASON_CODE
 from .results import Issue
 
 PROFILES = ("strict", "google")
@@ -63,12 +63,8 @@ def derived_files(profile: str, variant: str, files: Mapping[str, bytes]) -> dic
 
 # -- rules --------------------------------------------------------------------------------------
 
-_ID = f"{{{CBC}}}ID"
-_UUID = f"{{{CBC}}}UUID"
-_DOCUMENT_RESPONSE = f"{{{CAC}}}DocumentResponse"
 _DOCUMENT_REFERENCE = f"{{{CAC}}}DocumentReference"
 _STATUS = f"{{{CAC}}}Response/{{{CAC}}}Status"
-_REASON_CODE = f"{{{CBC}}}StatusReasonCode"
 _KNOWN = ", ".join(c.value for c in StatusReasonCode)
 
 
@@ -83,14 +79,14 @@ def response_rules(profile: str, element: etree._Element) -> list[Issue]:
         return []
     root = "/ar:ApplicationResponse"
     issues = []
-    if element.find(_ID) is None:
+    if element.find(CBC_ID) is None:
         issues.append(_issue("google:no-id", "Missing element: cbc:ID (a documented Google deviation from UBL 2.4)",
                              element, f"{root}/cbc:ID", level="warning"))
-    uuid = element.find(_UUID)
+    uuid = element.find(CBC_UUID)
     if uuid is None or not (uuid.text or "").strip():
         issues.append(_issue("google:uuid-required", "Missing required element: cbc:UUID (the Google Vendor Request "
                              "ID this response answers)", element, f"{root}/cbc:UUID"))
-    responses = element.findall(_DOCUMENT_RESPONSE)
+    responses = element.findall(DOCUMENT_RESPONSE)
     with_status = False
     for i, response in enumerate(responses, 1):
         where = f"{root}/cac:DocumentResponse" + (f"[{i}]" if len(responses) > 1 else "")
@@ -100,7 +96,7 @@ def response_rules(profile: str, element: etree._Element) -> list[Issue]:
                                  f"{where}/cac:DocumentReference", level="warning"))
         statuses = response.findall(_STATUS)
         for j, status in enumerate(statuses, 1):
-            code = status.find(_REASON_CODE)
+            code = status.find(STATUS_REASON_CODE)
             if code is None:
                 continue
             with_status = True
@@ -120,7 +116,7 @@ def request_rules(profile: str, element: etree._Element, root_name: str) -> list
     """The profile's own checks of one Invoice or CreditNote in a request batch."""
     if profile != "google":
         return []
-    uuid = element.find(_UUID)
+    uuid = element.find(CBC_UUID)
     if uuid is None or not (uuid.text or "").strip():
         return [_issue("google:uuid-required", "Missing required element: cbc:UUID (the Google Vendor Request ID)",
                        element, f"/{root_name}/cbc:UUID")]
