@@ -240,6 +240,24 @@ def child(name: str, path: str, jobs: int) -> None:
 # -- the driver ----------------------------------------------------------------------------------
 
 
+STARTUP = """
+import time
+started = time.perf_counter()
+import ublbatch
+imported = time.perf_counter()
+from ublbatch.schemas import document_schema
+document_schema("ApplicationResponse", "strict")
+print(imported - started, time.perf_counter() - imported)
+"""
+
+
+def startup(repeat: int) -> tuple[float, float]:
+    """Median seconds, in a fresh process each, to import ublbatch and to compile the strict schema."""
+    runs = [subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True,
+                           cwd=ROOT).stdout.split() for _ in range(max(repeat, 3))]
+    return (statistics.median(float(r[0]) for r in runs), statistics.median(float(r[1]) for r in runs))
+
+
 def measure(name: str, path: Path, jobs: int, repeat: int) -> dict[str, float]:
     runs = []
     for _ in range(repeat):
@@ -299,6 +317,9 @@ def main() -> None:
                      "split": "iterparse", "xmlschema_sample": "handloop", "convert": "handjson"}
         table = []
         print(f"file: {size_mb:.1f} MB, {total} documents; medians of {args.repeat}; python {sys.version.split()[0]}")
+        imported, compiled = startup(args.repeat)
+        print(f"start-up, outside every row: import ublbatch {imported:.3f} s, compile the strict schema "
+              f"{compiled:.3f} s")
         print(f"{'row':24} {'seconds':>9} {'MB/s':>8} {'docs/s':>10} {'peak MB':>8}  ratio")
         for label, row in results.items():
             written = label in ("writer", "xmlfile")
@@ -313,7 +334,8 @@ def main() -> None:
             speedup = results["validate"]["seconds"] / results[parallel]["seconds"]
             print(f"{parallel} is {speedup:.2f}x as fast as validate (one process), in this run")
         if args.json:
-            args.json.write_text(json.dumps({"megabytes": size_mb, "documents": total, "rows": table}, indent=2))
+            args.json.write_text(json.dumps({"megabytes": size_mb, "documents": total, "rows": table,
+                                             "startup": {"import": imported, "compile": compiled}}, indent=2))
     finally:
         shutil.rmtree(folder)
 
