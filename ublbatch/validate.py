@@ -189,11 +189,13 @@ class BatchValidation(Tally):
         return schema_info(self.schema.files)
 
     def __iter__(self) -> Iterator[DocumentResult]:
+        seen: dict[str, int] = {}
         if self._jobs > 1:
-            yield from map(self.count, self._in_workers())
+            for result in self._in_workers():
+                yield self.count(duplicate_uuid(result, seen))
         else:
             for document in self._reading:
-                yield self.count(self._validators.check(document))
+                yield self.count(duplicate_uuid(self._validators.check(document), seen))
         if self.kind == "response":
             self._file_rule_errors = file_rules(self.profile, self.header.file_status_code, self.total_count,
                                                 self.header.line)
@@ -227,6 +229,30 @@ class BatchValidation(Tally):
         """The whole verdict (needs ``keep=True`` for the per-document results)."""
         return BatchResult(self.header, tuple(self.results), tuple(self.file_errors), self.profile,
                            self.schema_info(), self.source_name)
+
+
+DUPLICATE_UUID = "batch:duplicate-uuid"
+"""The rule id of the warning on a document whose ``cbc:UUID`` an earlier document of the batch carries."""
+
+
+def duplicate_uuid(result: DocumentResult, seen: dict[str, int]) -> DocumentResult:
+    """``result``, with a warning when an earlier document of the batch had the same ``cbc:UUID``.
+
+    ``seen`` maps each UUID met so far to the position of its first document: the one thing a
+    validation keeps per document (a UUID and a number, about 100 bytes each), so that the check
+    holds across ranges and worker processes. A warning does not reject the document.
+    """
+    uuid = result.uuid
+    if not uuid:
+        return result
+    first = seen.setdefault(uuid, result.index)
+    if first == result.index:
+        return result
+    warning = Issue(ErrorCode.VALIDATION_ERROR.value,
+                    f"Duplicate cbc:UUID {uuid}: document #{first} of this batch has it too",
+                    level="warning", rule=DUPLICATE_UUID, line=result.line,
+                    path=f"/{result.element or 'ar:ApplicationResponse'}/cbc:UUID", engine="ublbatch")
+    return attrs.evolve(result, issues=(*result.issues, warning))
 
 
 @attrs.frozen
