@@ -58,14 +58,18 @@ class DocumentValidator:
         for finding in findings:
             parent = finding.parent
             parent_path = _path(parent, element) if parent is not None else ""
-            explained.add(parent_path)
+            if not finding.text:  # stray text says nothing about the children
+                explained.add(parent_path)
             path = f"{parent_path}/{prefixed(finding.missing)}" if finding.missing else _path(finding.element, element)
             issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, finding.message, rule=f"xsd:{finding.rule}",
                                 line=finding.line, path=path, engine="ublbatch"))
+        said_already = {(i.rule, i.path) for i in issues}
         for raw, line, libxml2_path in entries:
             said = translate(raw)
             located = _locate(element, libxml2_path, said.element, line)
             path = _path(located, element) if located is not None else libxml2_path
+            if (said.rule, path) in said_already:
+                continue  # stray text the structural check found too
             if said.structural and located is not None:
                 parent = located if said.rule == "xsd:missing-element" else located.getparent()
                 if parent is not None and _path(parent, element) in explained:
