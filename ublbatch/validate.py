@@ -24,7 +24,7 @@ from .engine import MAX_DOCUMENT_BYTES, Context, Range, RangeReading, Reading, c
 from .explain import XmlschemaExplainer
 from .messages import translate
 from .names import DOCUMENTS, prefixed
-from .profiles import file_rules, request_rules, response_rules
+from .profiles import file_rules, google_shaped, request_rules, response_rules
 from .reader import Source, open_source
 from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue, Tally
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
@@ -146,6 +146,7 @@ class BatchValidation(Tally):
         self._parallel_read = 0
         Tally.__init__(self, keep)
         self._file_rule_errors: list[Issue] = []
+        self._google_shaped = 0
 
     def _close(self) -> None:
         if self._owned:
@@ -196,13 +197,26 @@ class BatchValidation(Tally):
         seen: dict[str, int] = {}
         if self._jobs > 1:
             for result in self._in_workers():
-                yield self.count(duplicate_uuid(result, seen))
+                yield self._counted(duplicate_uuid(result, seen))
         else:
             for document in self._reading:
-                yield self.count(duplicate_uuid(self._validators.check(document), seen))
+                yield self._counted(duplicate_uuid(self._validators.check(document), seen))
         if self.kind == "response":
             self._file_rule_errors = file_rules(self.profile, self.header.file_status_code, self.total_count,
                                                 self.header.line)
+
+    def _counted(self, result: DocumentResult) -> DocumentResult:
+        if not result.accepted and google_shaped(result):
+            self._google_shaped += 1
+        return self.count(result)
+
+    @property
+    def google_profile_fits(self) -> bool:
+        """True when the ``strict`` profile rejected every document of a response batch and each of them
+        leaves out what Google's documents leave out (``cbc:ID``, ``cac:DocumentReference``): a Google
+        file, for which ``profile="google"`` is likely what was meant. Complete after iterating."""
+        return (self.profile == "strict" and self.kind == "response" and self.total_count > 0
+                and self._google_shaped == self.rejected_count == self.total_count)
 
     def _in_workers(self) -> Iterator[DocumentResult]:
         reading = self._reading
