@@ -51,9 +51,9 @@ def test_ndjson_lines_of_each_file_in_turn(capsys: pytest.CaptureFixture[str]) -
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(line["type"], line.get("source")) for line in lines if line["type"] != "result"] == [
         ("header", STRICT), ("summary", None), ("header", MIXED), ("summary", None)]
-    code, out, _ = run_cli(capsys, "status", STRICT, MIXED, "--format", "ndjson")
+    _, out, _ = run_cli(capsys, "status", STRICT, MIXED, "--format", "ndjson")
     assert {json.loads(line)["source"] for line in out.splitlines()} == {STRICT, MIXED}
-    code, out, _ = run_cli(capsys, "status", STRICT, MIXED, "--format", "json")
+    _, out, _ = run_cli(capsys, "status", STRICT, MIXED, "--format", "json")
     assert [(item["source"], item["failed_count"]) for item in json.loads(out)] == [(STRICT, 1), (MIXED, 2)]
 
 
@@ -121,7 +121,8 @@ def test_default_profile_from_env_then_pyproject(tmp_path: Path, monkeypatch: py
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     inner = tmp_path / "project" / "sub"
     inner.mkdir(parents=True)
-    (tmp_path / "project" / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.ublbatch]\nprofile = "google"\n')
+    config = '[project]\nname = "x"\n\n[tool.ublbatch]\nprofile = "google"\n'
+    (tmp_path / "project" / "pyproject.toml").write_text(config)
     assert default_profile(inner, {}) == ("google", str(tmp_path / "project" / "pyproject.toml"))
     assert default_profile(inner, {"UBLBATCH_PROFILE": "strict"}) == ("strict", "UBLBATCH_PROFILE")
     assert default_profile(tmp_path, {}) == ("strict", "default")

@@ -461,7 +461,7 @@ def _convert(args: argparse.Namespace) -> int:
                            file_status=args.status, status_description=args.description,
                            validate=not args.no_validate, on_invalid="skip" if args.skip_invalid else "raise",
                            profile=args.profile, schema_dir=args.schemas, pretty=args.pretty, limits=limits)
-    return _written(ui, args.output, report, args.profile)
+    return _written(ui, args.output, report)
 
 
 @contextlib.contextmanager
@@ -609,15 +609,13 @@ def _build(args: argparse.Namespace) -> int:
                          schema_dir=args.schemas, pretty=args.pretty, limits=limits)
     with _google_suggested(args.ui, args.profile), writer:
         writer.write_all(_inputs(args.inputs))
-    return _written(args.ui, args.output, writer.report, args.profile)
+    return _written(args.ui, args.output, writer.report)
 
 
-def _written(ui: Ui, output: str | None, report: WriteReport, profile: str = "strict") -> int:
+def _written(ui: Ui, output: str | None, report: WriteReport) -> int:
     for skipped in report.skipped:
         first = skipped.error
         ui.error(f"skipped #{skipped.index} {skipped.id}: {first.message if first else 'invalid'}")
-    if profile == "strict" and any(google_shaped(skipped) for skipped in report.skipped):
-        ui.info(f"note: {_GOOGLE_DOCUMENT}")
     if output:
         ui.info(f"{output}: {plural(report.written, 'document')} written, {len(report.skipped)} skipped")
     return EXIT_REJECTED if report.skipped else EXIT_OK
