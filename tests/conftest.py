@@ -159,7 +159,7 @@ def check_cli_json(args: Sequence[str], code: int, out: str) -> None:
     lines = [json.loads(line) for line in out.splitlines()]
     start = 0
     for end, line in enumerate(lines, 1):  # several files: the lines of each, one file after the other
-        if isinstance(line, dict) and line.get("type") == "summary":
+        if len(options.files) > 1 and isinstance(line, dict) and line.get("type") == "summary":
             _check_ndjson(command, what, lines[start:end])
             start = end
     if start < len(lines) or not lines:

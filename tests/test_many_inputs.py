@@ -47,7 +47,7 @@ def test_folders_and_globs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_ndjson_lines_of_each_file_in_turn(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(capsys, "validate", STRICT, MIXED, "--format", "ndjson")
+    _, out, _ = run_cli(capsys, "validate", STRICT, MIXED, "--format", "ndjson")
     lines = [json.loads(line) for line in out.splitlines()]
     assert [(line["type"], line.get("source")) for line in lines if line["type"] != "result"] == [
         ("header", STRICT), ("summary", None), ("header", MIXED), ("summary", None)]
