@@ -149,13 +149,27 @@ def check_cli_json(args: Sequence[str], code: int, out: str) -> None:
             pytest.fail(f"{what}: exit {code} and no {form} output", pytrace=False)
         return
     if form == "json":
-        if command == "validate":
-            assert_contract(json.loads(out), "batch-result", what=what)
-        else:
-            assert_contract(json.loads(out), "delivery-status", "Event" if options.event else None, what=what)
+        data = json.loads(out)
+        for item in data if isinstance(data, list) else [data]:  # several files: an array of answers
+            if command == "validate":
+                assert_contract(item, "batch-result", what=what)
+            else:
+                assert_contract(item, "delivery-status", "Event" if options.event else None, what=what)
         return
-    name, definitions, first = _NDJSON_LINES[command]
     lines = [json.loads(line) for line in out.splitlines()]
+    start = 0
+    for end, line in enumerate(lines, 1):  # several files: the lines of each, one file after the other
+        if len(options.files) > 1 and isinstance(line, dict) and line.get("type") == "summary":
+            _check_ndjson(command, what, lines[start:end])
+            start = end
+    if start < len(lines) or not lines:
+        _check_ndjson(command, what, lines[start:])
+
+
+def _check_ndjson(command: str, what: str, lines: list[Any]) -> None:
+    name, definitions, first = _NDJSON_LINES[command]
+    if not lines:
+        pytest.fail(f"{what}: no NDJSON lines", pytrace=False)
     types = [line.get("type") if isinstance(line, dict) else None for line in lines]
     if types[-1] != "summary" or "summary" in types[:-1] or (first and (types[0] != first or first in types[1:])):
         pytest.fail(f"{what}: NDJSON line types out of order: {types}", pytrace=False)

@@ -38,7 +38,7 @@ SHARED_DEFS = ("Action", "BatchId", "Count", "ErrorCode", "FileErrors", "FileSta
 """``$defs`` both files carry (each schema stands alone), which must never differ between them."""
 
 
-VERSIONS = {"batch-result": "1.1.0", "delivery-status": "2.0.0"}
+VERSIONS = {"batch-result": "1.1.0", "delivery-status": "2.1.0"}
 """The published versions: a change of a schema comes with a new version here, in its description and in
 CHANGELOG.md (delivery-status 2.0.0: ``file_status`` became the object batch-result has)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import io
 import json
 import sys
@@ -21,14 +22,14 @@ from ._atomic import AtomicFile, same_file
 from ._terminal import Progress, painter, progress
 from .codes import StatusReasonCode
 from .convert import JSON_SUFFIXES, from_json, read_json, to_json
-from .errors import SourceError, UblBatchError
+from .errors import InvalidDocumentError, SourceError, UblBatchError
 from .model import ApplicationResponse
-from .profiles import PROFILES
+from .profiles import GOOGLE_HINT, PROFILES, default_profile, google_shaped
 from .reader import MAX_DOCUMENT_BYTES
 from .reconcile import reconcile
 from .report import StatusReport, ValidationReport, plural
 from .respond import respond
-from .results import DeliveryStatus
+from .results import DeliveryStatus, DocumentResult
 from .schemas import install_schemas, verify_schemas
 from .split import ReshapeReport, extract_documents, merge_batches, split_batch
 from .status import StatusScan
@@ -74,12 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return its exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    _refuse_flags_without_effect(parser, args)
     args.ui = Ui(args.quiet, args.color)
     if getattr(args, "format", None) in ("json", "ndjson", "csv"):
         _utf8_stdout()
     try:
+        if getattr(args, "profile", "") is None:  # not given: UBLBATCH_PROFILE, else pyproject.toml, else strict
+            args.profile = default_profile().name
         code: int = args.run(args)
         return code
+    except _Handled as handled:
+        return handled.code
     except UblBatchError as exc:
         args.ui.error(str(exc))
         return EXIT_FILE
@@ -93,6 +99,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FILE
     except KeyboardInterrupt:
         return 130
+
+
+def _refuse_flags_without_effect(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An option given where it changes nothing is a mistake worth saying (exit 2), not something to ignore."""
+    if args.command == "status":
+        if args.event and args.format != "json":
+            parser.error("status: --event needs --format json")
+        if args.failed_only and args.format not in ("ndjson", "csv"):
+            parser.error("status: --failed-only works with --format ndjson or csv (text and json list only the "
+                         "failed documents anyway)")
+        if args.organization_id is not None and not args.event:
+            parser.error("status: --organization-id needs --event")
+    elif args.command == "validate":
+        if args.summary and args.max_errors is not None:
+            parser.error("validate: --summary lists no document; give --summary or --max-errors, not both")
+        if (args.summary or args.max_errors is not None) and args.format != "text":
+            parser.error(f"validate: {'--summary' if args.summary else '--max-errors'} shapes the text report; "
+                         "it does nothing with --format " + args.format)
+    elif args.command == "convert" and args.file == "-" and args.to is None and args.source_format is None:
+        parser.error("convert: standard input (-) needs --from json|ndjson, or --to json|ndjson for an XML batch")
 
 
 def _utf8_stdout() -> None:
@@ -119,6 +145,9 @@ exit codes: 0 all accepted, 1 some document rejected (or skipped), 2 the file ca
 (not a batch, broken XML, envelope errors, bad schemas) or a wrong call.""",
     "validate": """examples:
   ublbatch validate batch.xml
+  ublbatch validate inbox/ 'archive/*.xml' - < other.xml     several files: one summary, the worst exit code
+  ublbatch validate huge.xml --summary                        only the summary lines
+  ublbatch validate huge.xml --max-errors 20                  at most 20 rejected documents listed
   ublbatch validate batch.xml --profile google --format json > result.json
   ublbatch validate batch.xml --format csv > results.csv      one row per document
   ublbatch validate big.xml --jobs 2 --format ndjson | jq -c 'select(.status == "rejected")'
@@ -133,6 +162,7 @@ exit codes: 0 all accepted, 1 some document rejected (or skipped), 2 the file ca
   ublbatch convert batch.xml --to json -o batch.json
   ublbatch convert batch.xml --to ndjson | jq '.document.uuid'
   ublbatch convert batch.ndjson --from ndjson -o batch.xml    header taken from the first line
+  producer | ublbatch convert - --from ndjson -o batch.xml    NDJSON from standard input
   ublbatch convert docs.json --from json --request-file-name Req_TK1 -o batch.xml
 
 Each document is ApplicationResponse.to_dict(); elements the model does not name are kept, as XML,
@@ -158,22 +188,32 @@ def _parser() -> argparse.ArgumentParser:
     _output_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = command("validate", "validate every document of a batch")
-    validate.add_argument("file", metavar="FILE")
-    validate.add_argument("--profile", choices=PROFILES, default="strict")
+    validate = command("validate", "validate every document of one or more batches")
+    validate.add_argument("files", metavar="FILE", nargs="+", help=_INPUTS_HELP)
+    validate.add_argument("--profile", choices=PROFILES, default=None, help=_PROFILE_HELP)
     validate.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the OASIS UBL 2.4 release to use")
-    validate.add_argument("--format", choices=("text", "json", "ndjson", "csv"), default="text")
+    validate.add_argument("--format", choices=("text", "json", "ndjson", "csv"), default="text",
+                          help="text (default): summary and errors; json: GoRoute's batch result (several files: "
+                               "an array of them); ndjson: header, result and summary lines of each file in turn; "
+                               "csv: a row per document (several files: a leading source column)")
     validate.add_argument("--max-document-bytes", type=_size, default=MAX_DOCUMENT_BYTES, metavar="SIZE",
                           help="refuse a document bigger than this while reading (default 15 MiB; none: no cap)")
     validate.add_argument("--jobs", type=_positive, default=1, metavar="N",
                           help="validate ranges of the file in N processes (same results)")
     validate.add_argument("--explain", action="store_true",
                           help="add the xmlschema engine's account of each rejected document (slower)")
+    validate.add_argument("--max-errors", type=_whole, metavar="N",
+                          help="text: list at most N rejected documents of each file, and say how many more")
+    validate.add_argument("--summary", action="store_true",
+                          help="text: only the summary lines of each file, no rejected document listed")
     validate.set_defaults(run=_validate)
 
     status = command("status", "delivery outcome of each document from its status reason code")
-    status.add_argument("file", metavar="FILE")
-    status.add_argument("--format", choices=("text", "json", "ndjson", "csv"), default="text")
+    status.add_argument("files", metavar="FILE", nargs="+", help=_INPUTS_HELP)
+    status.add_argument("--format", choices=("text", "json", "ndjson", "csv"), default="text",
+                        help="text (default): counts and failed documents; json: GoRoute's batch status (several "
+                             "files: an array, each with its source); ndjson: document and summary lines (several "
+                             "files: each line names its source); csv: a row per document")
     status.add_argument("--failed-only", action="store_true",
                         help="ndjson/csv: only the documents that will not be delivered (with their queue)")
     status.add_argument("--event", action="store_true", help="json: wrap it as a GoRoute webhook event")
@@ -184,7 +224,8 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(run=_status)
 
     convert = command("convert", "a batch as JSON or NDJSON documents, or back to XML")
-    convert.add_argument("file", metavar="FILE")
+    convert.add_argument("file", metavar="FILE",
+                         help="the batch (.xml), or its JSON/NDJSON form; - reads standard input (say --from or --to)")
     direction = convert.add_mutually_exclusive_group()
     direction.add_argument("--to", choices=("json", "ndjson"),
                            help="write the XML batch FILE as this (default for .xml files: json)")
@@ -202,8 +243,9 @@ def _parser() -> argparse.ArgumentParser:
     build = command("build", "build a batch from ApplicationResponse files or JSON/NDJSON models")
     build.add_argument("inputs", metavar="INPUT", nargs="+",
                        help="ApplicationResponse XML files or folders of them (sorted by name), or one .json/.ndjson")
-    build.add_argument("--request-file-name", required=True, metavar="NAME")
-    build.add_argument("--status", default="S", choices=("S", "E", "D"))
+    build.add_argument("--request-file-name", required=True, metavar="NAME",
+                       help="RequestFileName: the request file name with its batch token")
+    build.add_argument("--status", default="S", choices=("S", "E", "D"), help="FileStatus/StatusCode (default S)")
     build.add_argument("--description", default="", help="FileStatus/StatusDescription")
     build.add_argument("-o", "--output", metavar="OUT", help="the batch file (default: standard output)")
     _writer_options(build)
@@ -211,58 +253,68 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_build)
 
     split = command("split", "split a batch into numbered parts under limits")
-    split.add_argument("file", metavar="FILE")
-    split.add_argument("-o", "--output", metavar="DIR", required=True)
+    split.add_argument("file", metavar="FILE", help="the batch to split")
+    split.add_argument("-o", "--output", metavar="DIR", required=True, help="folder for the numbered parts")
     _limit_options(split, documents=DEFAULT_MAX_DOCUMENTS, per_document=False)
     split.set_defaults(run=_split)
 
     merge = command("merge", "join parts of one batch (same RequestFileName)")
-    merge.add_argument("files", metavar="PART", nargs="+")
-    merge.add_argument("-o", "--output", metavar="OUT", required=True)
+    merge.add_argument("files", metavar="PART", nargs="+", help="the parts, in the order their documents go")
+    merge.add_argument("-o", "--output", metavar="OUT", required=True, help="the merged batch file")
     merge.add_argument("--allow-duplicates", action="store_true",
                        help="merge even when a cbc:UUID would appear twice (refused by default)")
     merge.set_defaults(run=_merge)
 
     extract = command("extract", "write embedded documents as standalone UBL files")
-    extract.add_argument("file", metavar="FILE")
+    extract.add_argument("file", metavar="FILE", help="the batch to take documents from")
     extract.add_argument("--id", dest="ids", action="append", metavar="ID",
                          help="only this document (its id, cbc:ID or cbc:UUID); repeatable")
-    extract.add_argument("-o", "--output", metavar="DIR", required=True)
+    extract.add_argument("-o", "--output", metavar="DIR", required=True, help="folder for the documents")
     extract.set_defaults(run=_extract)
 
     respond_cmd = command("respond", "write the response batch for a request batch")
-    respond_cmd.add_argument("request", metavar="REQUEST")
+    respond_cmd.add_argument("request", metavar="REQUEST", help="the request batch (RequestBatch) to answer")
     respond_cmd.add_argument("--outcomes", metavar="JSON",
                              help='file mapping each UUID to {"code": "REF", "reason": "..."} (default PEN for all)')
-    respond_cmd.add_argument("-o", "--output", metavar="OUT", required=True)
+    respond_cmd.add_argument("-o", "--output", metavar="OUT", required=True, help="the response batch file")
     respond_cmd.add_argument("--sender", default="Vendor", help="cac:SenderParty name (the vendor)")
-    respond_cmd.add_argument("--receiver", default="Google")
-    respond_cmd.add_argument("--default-code", default="PEN", choices=[c.value for c in StatusReasonCode])
+    respond_cmd.add_argument("--receiver", default="Google", help="cac:ReceiverParty name (default Google)")
+    respond_cmd.add_argument("--default-code", default="PEN", choices=[c.value for c in StatusReasonCode],
+                             help="status reason code of a request the outcomes do not name (default PEN)")
     respond_cmd.add_argument("--no-id", action="store_true", help="leave cbc:ID out, as Google's examples do")
     respond_cmd.add_argument("--status-description", metavar="TEXT",
                              help="FileStatus/StatusDescription (default: File processed successfully)")
-    respond_cmd.add_argument("--profile", choices=PROFILES, default="google")
-    respond_cmd.add_argument("--schemas", metavar="DIR_OR_ZIP")
+    respond_cmd.add_argument("--profile", choices=PROFILES, default="google",
+                             help="validate the responses by this profile (default google)")
+    respond_cmd.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the OASIS UBL 2.4 release to use")
     respond_cmd.set_defaults(run=_respond)
 
     reconcile_cmd = command("reconcile", "match response batches to their request batch by UUID")
-    reconcile_cmd.add_argument("request", metavar="REQUEST")
-    reconcile_cmd.add_argument("responses", metavar="RESPONSE", nargs="+")
-    reconcile_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    reconcile_cmd.add_argument("request", metavar="REQUEST", help="the request batch")
+    reconcile_cmd.add_argument("responses", metavar="RESPONSE", nargs="+", help="the response batches for it")
+    reconcile_cmd.add_argument("--format", choices=("text", "json"), default="text",
+                               help="text (default): a summary; json: every request and its answer")
     reconcile_cmd.set_defaults(run=_reconcile)
 
     schemas = command("schemas", "check or install the OASIS UBL 2.4 schemas")
     schema_commands = schemas.add_subparsers(dest="schemas_command", required=True, metavar="ACTION")
     verify = schema_commands.add_parser("verify", help="report which schemas are found and whether they match",
                                         parents=[common])
-    verify.add_argument("--schemas", metavar="DIR_OR_ZIP")
-    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the release to check (default: where it is found)")
+    verify.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     verify.set_defaults(run=_schemas_verify)
     install = schema_commands.add_parser("install", help="copy a verified release into the package",
                                          parents=[common])
-    install.add_argument("--from", dest="source", metavar="DIR_OR_ZIP", required=True)
+    install.add_argument("--from", dest="source", metavar="DIR_OR_ZIP", required=True,
+                         help="the OASIS UBL 2.4 release: its folder or the official zip")
     install.set_defaults(run=_schemas_install)
     return parser
+
+
+_INPUTS_HELP = ("a batch file; a folder (its *.xml files, sorted); a glob pattern such as 'in/*.xml'; "
+                "- for standard input. Several: one report, then a total; the worst exit code")
+_PROFILE_HELP = ("strict (the default): UBL 2.4 as published; google: Google's documented deviations are "
+                 "warnings. Default from UBLBATCH_PROFILE, else [tool.ublbatch] profile in pyproject.toml")
 
 
 def _output_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
@@ -279,18 +331,39 @@ def _writer_options(parser: argparse.ArgumentParser | Any) -> None:
     parser.add_argument("--skip-invalid", action="store_true", help="leave invalid documents out and report them")
     parser.add_argument("--no-validate", action="store_true", help="write documents without checking them")
     parser.add_argument("--pretty", action="store_true", help="indent the XML")
-    parser.add_argument("--profile", choices=PROFILES, default="strict", help="validate documents by this profile")
+    parser.add_argument("--profile", choices=PROFILES, default=None, help=_PROFILE_HELP)
     parser.add_argument("--schemas", metavar="DIR_OR_ZIP", help="the OASIS UBL 2.4 release to use")
 
 
 def _validate(args: argparse.Namespace) -> int:
-    """Flat memory in every format (see ``report``)."""
+    """Flat memory in every format (see ``report``); several inputs one after the other."""
     ui: Ui = args.ui
-    report = ValidationReport(ui.out, args.format, paint=ui.paint)
-    with validate_stream(args.file, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
+    inputs = expand_inputs(args.files)
+    report = ValidationReport(ui.out, args.format, paint=ui.paint, max_errors=args.max_errors,
+                              summary=args.summary, several=len(inputs) > 1)
+    worst, hint = EXIT_OK, False
+    for name in inputs:
+        try:
+            code, fits = _validate_one(args, ui, report, name)
+        except UblBatchError as exc:  # a file that cannot be read at all: said, and the others still done
+            if len(inputs) == 1:
+                raise
+            ui.error(f"{name}: {exc}" if name not in str(exc) else str(exc))
+            code, fits = EXIT_FILE, False
+        worst, hint = max(worst, code), hint or fits
+    report.finish()
+    if hint:
+        ui.info(f"note: {GOOGLE_HINT}")
+    return worst
+
+
+def _validate_one(args: argparse.Namespace, ui: Ui, report: ValidationReport, name: str) -> tuple[int, bool]:
+    source: Any = sys.stdin.buffer if name == "-" else name
+    shown = "<stdin>" if name == "-" else name
+    with validate_stream(source, name=shown, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
                          jobs=args.jobs, max_document_bytes=args.max_document_bytes) as validation:
         report.begin(validation)
-        with ui.progress("validating", args.file, stdout_busy=report.live) as bar:  # gone before the report
+        with ui.progress("validating", shown, stdout_busy=report.live) as bar:  # gone before the report
             for count, result in enumerate(validation, 1):
                 bar.update(count, validation.bytes_read)
                 report.add(result)
@@ -298,22 +371,65 @@ def _validate(args: argparse.Namespace) -> int:
     for error in validation.file_errors:
         ui.error(error.message)
     if validation.file_errors:
-        return EXIT_FILE
-    return EXIT_REJECTED if validation.rejected_count else EXIT_OK
+        return EXIT_FILE, False
+    return (EXIT_REJECTED if validation.rejected_count else EXIT_OK), validation.google_profile_fits
+
+
+def expand_inputs(names: Sequence[str]) -> list[str]:
+    """The files named on the command line: a file as it is, a folder's ``*.xml`` files (sorted), a glob
+    pattern's matches (sorted), ``-`` for standard input (once). A name that gives nothing is an error."""
+    found: list[str] = []
+    for name in names:
+        path = Path(name)
+        if name == "-":
+            if "-" in found:
+                raise SourceError("-: standard input can be read once")
+            found.append(name)
+        elif path.is_dir():
+            found.extend(str(p) for p in sorted(path.iterdir()) if p.suffix.lower() == ".xml" and p.is_file())
+        elif path.exists() or not glob.has_magic(name):
+            found.append(name)  # a file, or a missing one that reading reports
+        else:
+            matches = sorted(glob.glob(name))
+            if not matches:
+                raise SourceError(f"{name}: no file matches this pattern")
+            found.extend(matches)
+    if not found:
+        raise SourceError(f"{', '.join(names)}: no .xml file there")
+    return found
 
 
 def _status(args: argparse.Namespace) -> int:
-    """Streams in every format (see ``report``)."""
+    """Streams in every format (see ``report``); several inputs one after the other."""
     ui: Ui = args.ui
+    inputs = expand_inputs(args.files)
     report = StatusReport(ui.out, args.format, paint=ui.paint, failed_only=args.failed_only, event=args.event,
-                          organization_id=args.organization_id)
-    with StatusScan(args.file) as scan:
-        with ui.progress("reading", args.file, stdout_busy=report.live) as bar:  # gone before the report
+                          organization_id=args.organization_id, several=len(inputs) > 1)
+    worst = EXIT_OK
+    for name in inputs:
+        try:
+            code = _status_one(args, ui, report, name)
+        except UblBatchError as exc:
+            if len(inputs) == 1:
+                raise
+            ui.error(f"{name}: {exc}" if name not in str(exc) else str(exc))
+            code = EXIT_FILE
+        worst = max(worst, code)
+    report.finish()
+    return worst
+
+
+def _status_one(args: argparse.Namespace, ui: Ui, report: StatusReport, name: str) -> int:
+    source: Any = sys.stdin.buffer if name == "-" else name
+    shown = "<stdin>" if name == "-" else name
+    report.begin(shown)
+    with StatusScan(source, name=shown) as scan:
+        with ui.progress("reading", shown, stdout_busy=report.live) as bar:  # gone before the report
             for count, document in enumerate(scan, 1):
                 bar.update(count, scan.bytes_read)
                 report.add(document)
         status = scan.summary()
-        report.end(status, args.file)
+        report.end(status, shown)
     for error in status.file_errors:
         ui.error(error.message)
     if status.file_errors:
@@ -338,24 +454,53 @@ def _convert(args: argparse.Namespace) -> int:
         told = Path(args.output).suffix.lower() if args.output else ""
         return _convert_to(args, ui, args.to or ("ndjson" if told in (".ndjson", ".jsonl") else "json"))
     limits = Limits(args.max_documents, args.max_bytes, args.max_document_bytes)
-    report = from_json(args.file, args.output if args.output else sys.stdout.buffer,
-                       ndjson=source_format == "ndjson", request_file_name=args.request_file_name,
-                       file_status=args.status, status_description=args.description,
-                       validate=not args.no_validate, on_invalid="skip" if args.skip_invalid else "raise",
-                       profile=args.profile, schema_dir=args.schemas, pretty=args.pretty, limits=limits)
+    source: Any = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig") if args.file == "-" else args.file
+    with _google_suggested(ui, args.profile):
+        report = from_json(source, args.output if args.output else sys.stdout.buffer,
+                           ndjson=source_format == "ndjson", request_file_name=args.request_file_name,
+                           file_status=args.status, status_description=args.description,
+                           validate=not args.no_validate, on_invalid="skip" if args.skip_invalid else "raise",
+                           profile=args.profile, schema_dir=args.schemas, pretty=args.pretty, limits=limits)
     return _written(ui, args.output, report)
 
 
+@contextlib.contextmanager
+def _google_suggested(ui: Ui, profile: str) -> Iterator[None]:
+    """A document refused under strict that leaves out what Google's leave out: say ``--profile google`` exists."""
+    try:
+        yield
+    except InvalidDocumentError as exc:
+        result = exc.result
+        if profile == "strict" and isinstance(result, DocumentResult) and google_shaped(result):
+            ui.error(str(exc))
+            ui.info(f"note: {_GOOGLE_DOCUMENT}")
+            raise _Handled(EXIT_FILE) from exc
+        raise
+
+
+_GOOGLE_DOCUMENT = ("this document leaves out what Google's documents leave out (cbc:ID, cac:DocumentReference), "
+                    "which strict UBL 2.4 refuses; to build it as Google sends it, add --profile google")
+
+
+class _Handled(Exception):
+    """Already said to the user: exit with ``code``."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _convert_to(args: argparse.Namespace, ui: Ui, target: str) -> int:
-    if args.output and same_file(args.output, args.file):
+    source: Any = sys.stdin.buffer if args.file == "-" else args.file
+    if args.output and args.file != "-" and same_file(args.output, args.file):
         raise SourceError(f"{args.output}: is the input too; write the JSON elsewhere")
     output = AtomicFile(args.output) if args.output else None
     try:
         if output is None:
-            report = to_json(args.file, ui.out, ndjson=target == "ndjson")
+            report = to_json(source, ui.out, ndjson=target == "ndjson", name=_shown(args.file))
         else:
             out = io.TextIOWrapper(output.open(), encoding="utf-8", newline="\n")
-            report = to_json(args.file, out, ndjson=target == "ndjson")
+            report = to_json(source, out, ndjson=target == "ndjson", name=_shown(args.file))
             out.flush()
             out.detach()  # the file is the AtomicFile's to close
             if not report.file_errors:  # a file read only in part leaves no output behind
@@ -407,14 +552,25 @@ def _limit_options(parser: argparse.ArgumentParser | Any, *, documents: int | No
     parser.add_argument("--max-documents", type=_count, default=documents, metavar="N",
                         help=f"documents per batch ('none': no limit; default {documents or 'none'})")
     parser.add_argument("--max-bytes", type=_size, default=max_bytes, metavar="SIZE",
-                        help=f"bytes per batch, e.g. 50MB, 20MiB, 1000000, none (default {_shown(max_bytes)})")
+                        help=f"bytes per batch, e.g. 50MB, 20MiB, 1000000, none (default {_shown_size(max_bytes)})")
     if per_document:
         parser.add_argument("--max-document-bytes", type=_size, default=max_document, metavar="SIZE",
-                            help=f"bytes per document (default {_shown(max_document)})")
+                            help=f"bytes per document (default {_shown_size(max_document)})")
 
 
-def _shown(size: int | None) -> str:
+def _shown_size(size: int | None) -> str:
     return "none" if size is None else f"{size / 1024**2:g} MiB"
+
+
+def _shown(name: str) -> str:
+    return "<stdin>" if name == "-" else name
+
+
+def _whole(text: str) -> int:
+    """A count that may be 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of 0 or more: {text!r}")
+    return int(text)
 
 
 def _count(text: str) -> int | None:
@@ -451,7 +607,7 @@ def _build(args: argparse.Namespace) -> int:
                          status_description=args.description, validate=not args.no_validate,
                          on_invalid="skip" if args.skip_invalid else "raise", profile=args.profile,
                          schema_dir=args.schemas, pretty=args.pretty, limits=limits)
-    with writer:
+    with _google_suggested(args.ui, args.profile), writer:
         writer.write_all(_inputs(args.inputs))
     return _written(args.ui, args.output, writer.report)
 

@@ -34,16 +34,17 @@ class Particle:
 class Finding:
     """A structural problem, located by the element it concerns."""
 
-    rule: str  # "missing-element" | "unexpected-element" | "misplaced-element" | "too-many"
+    rule: str  # "missing-element" | "unexpected-element" | "misplaced-element" | "too-many" | "unexpected-text"
     message: str
     element: etree._Element  # the unexpected element, or the parent of a missing one
     missing: str | None = None  # tag of the missing element
     line: int | None = None
+    text: bool = False  # character data in element-only content, inside ``element``
 
     @property
     def parent(self) -> etree._Element | None:
         """The element whose content is wrong: the one missing a child, or the misplaced one's parent."""
-        return self.element if self.missing is not None else self.element.getparent()
+        return self.element if self.missing is not None or self.text else self.element.getparent()
 
 
 class ContentModel:
@@ -92,6 +93,10 @@ class ContentModel:
             return  # a leaf, or content we do not model (extension content, signatures)
         positions = self._positions[element.tag]
         where = prefixed(element.tag)
+        stray = _stray_text_line(element)
+        if stray is not None:  # libxml2 says it only when nothing else is wrong before it in the document
+            out.append(Finding("unexpected-text", f"Unexpected text in {where} (element content only)", element,
+                               line=stray, text=True))
         pos, count = -1, 0
         for child in element:
             tag = child.tag
@@ -130,6 +135,17 @@ class ContentModel:
             if particle.min > 0:
                 out.append(Finding("missing-element", f"Missing required element: {prefixed(particle.tag)}",
                                    parent, missing=particle.tag, line=line))
+
+
+def _stray_text_line(element: etree._Element) -> int | None:
+    """The line of the first character data (other than white space) among ``element``'s children, if any."""
+    holder: etree._Element | None = element if (element.text or "").strip() else None
+    for child in element if holder is None else ():
+        if (child.tail or "").strip():
+            holder = child  # the text follows this child (a comment too)
+            break
+    line: int | None = None if holder is None else holder.sourceline
+    return line
 
 
 def _resolve(context: etree._Element, qname: str) -> str:

@@ -153,19 +153,25 @@ def to_json(source: Source, out: IO[str], *, ndjson: bool = False, name: str | N
     return report
 
 
-def read_json(path: str | os.PathLike[str], *, ndjson: bool | None = None,
+def read_json(path: str | os.PathLike[str] | IO[str], *, ndjson: bool | None = None,
               ) -> tuple[dict[str, Any], Iterator[ApplicationResponse]]:
     """The header fields and the documents of a batch in JSON or NDJSON (by default told by the suffix).
 
     The documents may be ``to_json`` entries (``{"document": {...}}``) or bare model dicts, which
     is what ``ublbatch build`` has always taken. NDJSON is read line by line as documents are used.
+    ``path`` may also be an open text stream (standard input): NDJSON unless ``ndjson=False``.
     """
-    path = Path(path)
+    stream = None if isinstance(path, (str, os.PathLike)) else path
+    if stream is not None:
+        path = Path(getattr(stream, "name", None) or "<stream>")
+        if path.name == "<stdin>" or str(path) in ("0", "-"):
+            path = Path("<stdin>")
+    path = Path(path)  # type: ignore[arg-type]  # a path by now
     if ndjson is None:
-        ndjson = path.suffix.lower() != ".json"
+        ndjson = stream is not None or path.suffix.lower() != ".json"
     if not ndjson:
         try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            data = json.loads(stream.read() if stream is not None else path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SourceError(f"{path}: cannot read the JSON: {exc}") from exc
         if isinstance(data, list):
@@ -173,10 +179,13 @@ def read_json(path: str | os.PathLike[str], *, ndjson: bool | None = None,
         if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
             raise SourceError(f"{path}: expected a list of documents or an object with a 'documents' list")
         return data, _documents(path, ((f"document {n}", d) for n, d in enumerate(data["documents"], 1)))
-    try:
-        handle = path.open(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read: {exc}") from exc
+    if stream is not None:
+        handle: IO[str] = stream
+    else:
+        try:
+            handle = path.open(encoding="utf-8-sig")
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot read: {exc}") from exc
     lines = _ndjson_lines(path, handle)
     first = next(lines, None)
     if first is not None and first[1].get("type") == "header":
@@ -212,7 +221,7 @@ def _documents(path: Path, *sources: Iterable[tuple[str, Any]]) -> Iterator[Appl
                 raise SourceError(f"{path}, {where}: not an ApplicationResponse: {exc}") from exc
 
 
-def from_json(source: str | os.PathLike[str], target: Target, *, ndjson: bool | None = None,
+def from_json(source: str | os.PathLike[str] | IO[str], target: Target, *, ndjson: bool | None = None,
               request_file_name: str | None = None,
               file_status: str | None = None, status_description: str | None = None, validate: bool = True,
               on_invalid: str = "raise", profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,

@@ -409,6 +409,13 @@ class RangeReading:
                 self._stray(pos, end)
                 return
             self._stray(pos, begin)
+            following = data.find(b"<", begin + 1)  # past the piece: a piece may end right there
+            closing = data.find(b">", begin + 1)
+            if not _QNAME.fullmatch(_tag_name(data, begin)) and (closing < 0 or 0 <= following < closing):
+                # a "<" that starts no tag ("<x:<ar:ApplicationResponse ..."): stray markup, not a child
+                pos = end if following < 0 else min(following, end)
+                self._stray(begin, pos)
+                continue
             after = _end_of_child(data, begin, end)
             reader = self._reader(begin, after if after is not None else end, count, first=False)
             with reader:
@@ -420,7 +427,7 @@ class RangeReading:
                 pos = after if after is not None else end
                 continue
             failure = next((e for e in reader.errors if e.code in _BROKEN), None)
-            if after is None and self.part.last and _root_end(data, begin, end) < 0:
+            if after is None and self.part.last and end == len(data) and _root_end(data, begin, end) < 0:
                 self._truncated(begin, end, count, failure)
                 return
             count += 1
@@ -509,6 +516,9 @@ def _first_element(data: bytes, pos: int, end: int) -> int:
             pos = at + 2  # a stray end tag: part of what is broken, not a child
         else:
             return at
+
+
+_QNAME = re.compile(r"[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?")
 
 
 def _tag_name(data: bytes, begin: int) -> str:

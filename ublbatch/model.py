@@ -108,16 +108,27 @@ class BinaryObject:
 
 @attrs.frozen
 class Extra:
-    """A child element the model does not cover, kept to be written back in place."""
+    """A child element the model does not cover, or stray text, kept to be written back in place."""
 
     position: int
     """Index in the parent's UBL sequence where it stands (-1: before any known element)."""
     xml: bytes
-    """The element, serialised on its own."""
+    """The element, serialised on its own (empty for stray text)."""
+    text: str | None = None
+    """Character data found among the children, as written (``xml`` is then empty). UBL aggregates
+    allow none; one of Google's examples has some in ``cac:Response``. Keeping it here instead of
+    keeping the whole aggregate as XML lets the model still read what the aggregate says."""
+
+    @classmethod
+    def stray(cls, position: int, text: str) -> Extra:
+        """Stray character data at ``position``."""
+        return cls(position, b"", text)
 
     @property
     def tag(self) -> str:
-        """The kept element's name in Clark notation, to tell extras apart."""
+        """The kept element's name in Clark notation, to tell extras apart (``#text`` for stray text)."""
+        if self.text is not None:
+            return "#text"
         return str(etree.fromstring(self.xml, _SAFE).tag)
 
 
@@ -223,8 +234,16 @@ class _Aggregate:
         extras: list[Extra] = []
         spilled: set[str] = set()  # once one of a repeated element is an extra, the later ones are too
         last = -1
+        if (element.text or "").strip():
+            extras.append(Extra.stray(-1, element.text or ""))
         for child in element:
+            if (child.tail or "").strip():  # after this child: kept once the child is placed
+                tail: Extra | None = Extra.stray(-2, child.tail or "")
+            else:
+                tail = None
             if not isinstance(child.tag, str):
+                if tail is not None:
+                    extras.append(attrs.evolve(tail, position=last))
                 continue  # comments and processing instructions are not content
             position = positions.get(child.tag, last)
             last = max(last, position)
@@ -238,6 +257,8 @@ class _Aggregate:
                 found[part.name].append(parsed)
             elif part is not None:
                 found[part.name] = parsed
+            if tail is not None:
+                extras.append(attrs.evolve(tail, position=position))
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in found.items()}
         return cls(**values, extras=tuple(extras))  # type: ignore[call-arg]  # attrs subclasses
 
@@ -250,7 +271,7 @@ class _Aggregate:
             placed.setdefault(extra.position, []).append(extra)
         parts = _layout(type(self))[1]
         for extra in placed.get(-1, ()):
-            element.append(etree.fromstring(extra.xml, _SAFE))
+            _place(extra, element)
         for position, tag in enumerate(self.ORDER):
             part = parts.get(tag)
             if part is not None:
@@ -258,7 +279,7 @@ class _Aggregate:
                 for item in (current if part.many else () if current is None else (current,)):
                     _write(part, item, element)
             for extra in placed.get(position, ()):
-                element.append(etree.fromstring(extra.xml, _SAFE))
+                _place(extra, element)
         if parent is None:
             etree.cleanup_namespaces(element, keep_ns_prefixes=list(NSMAP))
         return element
@@ -274,7 +295,8 @@ class _Aggregate:
             elif current is not None:
                 out[part.name] = _to_json(part, current)
         if self.extras:
-            out["_extra"] = [{"position": e.position, "xml": e.xml.decode("utf-8")} for e in self.extras]
+            out["_extra"] = [{"position": e.position, "text": e.text} if e.text is not None
+                             else {"position": e.position, "xml": e.xml.decode("utf-8")} for e in self.extras]
         return out
 
     @classmethod
@@ -293,6 +315,17 @@ class _Aggregate:
         return cls(**values, extras=extras)  # type: ignore[call-arg]  # attrs subclasses
 
 
+def _place(extra: Extra, element: etree._Element) -> None:
+    """Write ``extra`` as the last content of ``element`` so far: an element, or text after the last child."""
+    if extra.text is None:
+        element.append(etree.fromstring(extra.xml, _SAFE))
+    elif len(element):
+        last = element[-1]
+        last.tail = (last.tail or "") + extra.text
+    else:
+        element.text = (element.text or "") + extra.text
+
+
 class _NoValue:
     pass
 
@@ -303,9 +336,17 @@ _NO: Any = _NoValue()
 def _extra(cls: type[_Aggregate], data: Mapping[str, Any]) -> Extra:
     """An ``_extra`` entry from JSON, which may come from anywhere: one element, no DOCTYPE, no
     entity, at a place the class has (an entry that fits nowhere would be dropped on writing)."""
-    position, xml = data.get("position"), data.get("xml")
+    position, xml, text = data.get("position"), data.get("xml"), data.get("text")
     if not isinstance(position, int) or isinstance(position, bool) or not -1 <= position < len(cls.ORDER):
         raise ValueError(f"{cls.__name__}: _extra position {position!r} is not one of -1..{len(cls.ORDER) - 1}")
+    if text is not None or "text" in data:
+        if not isinstance(text, str) or xml is not None:
+            raise ValueError(f"{cls.__name__}: _extra text must be a string, without xml beside it")
+        try:
+            etree.Element("text").text = text
+        except ValueError as exc:
+            raise ValueError(f"{cls.__name__}: _extra text is not XML character data: {exc}") from None
+        return Extra.stray(position, text)
     if not isinstance(xml, str):
         raise ValueError(f"{cls.__name__}: _extra xml must be a string")
     raw = xml.encode("utf-8")
@@ -345,12 +386,12 @@ def _read(part: _Part, element: etree._Element) -> Any:
     """The field value of ``element``, or ``_NO`` when it does not fit the model (kept as Extra)."""
     kind = part.kind
     if isinstance(kind, type) and issubclass(kind, _Aggregate):
-        stray = (element.text or "").strip() or any((c.tail or "").strip() for c in element)
-        return kind.from_element(element) if not element.attrib and not stray else _NO  # kept whole, as written
+        return kind.from_element(element) if not element.attrib else _NO  # stray text: kept as an Extra
     if isinstance(kind, tuple):  # ("wrap", inner): an aggregate that only wraps one leaf
         children = [c for c in element if isinstance(c.tag, str)]
-        if element.attrib or len(children) != 1 or children[0].tag != kind[1] or len(children[0]):
-            return _NO
+        stray = (element.text or "").strip() or any((c.tail or "").strip() for c in element)
+        if element.attrib or stray or len(children) != 1 or children[0].tag != kind[1] or len(children[0]):
+            return _NO  # kept whole, as written
         return _read(_Part(part.name, kind[1], "text"), children[0])
     if len(element) or (element.text is None and kind in ("date", "time")):
         return _NO

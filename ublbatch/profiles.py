@@ -10,7 +10,11 @@ deviation is still reported as a warning. Google's own rules are added as errors
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import NamedTuple
 
 from lxml import etree
@@ -19,9 +23,94 @@ from ._parsing import safe_parser
 from .codes import ErrorCode, StatusReasonCode
 from .errors import SchemaError
 from .names import CAC, CBC_ID, CBC_UUID, DOCUMENT_RESPONSE, STATUS_REASON_CODE
-from .results import Issue
+from .results import DocumentResult, Issue
 
 PROFILES = ("strict", "google")
+
+PROFILE_ENV_VAR = "UBLBATCH_PROFILE"
+"""The environment variable that sets the command line's default profile."""
+
+
+class ProfileChoice(NamedTuple):
+    """The profile the command line uses when ``--profile`` is not given, and what set it."""
+
+    name: str
+    source: str
+    """``default``, ``UBLBATCH_PROFILE`` or the path of the ``pyproject.toml`` that set it."""
+
+
+def default_profile(cwd: str | os.PathLike[str] | None = None,
+                    environ: Mapping[str, str] | None = None) -> ProfileChoice:
+    """The default profile of the command line: ``UBLBATCH_PROFILE`` if set, else ``profile`` in
+    ``[tool.ublbatch]`` of the nearest ``pyproject.toml`` in ``cwd`` (default: the current folder) or
+    its parents, else ``strict``. Only the nearest ``pyproject.toml`` is read, as for other tools.
+    A value that names no profile is a ``ValueError`` saying where it came from."""
+    environ = os.environ if environ is None else environ
+    named = environ.get(PROFILE_ENV_VAR, "").strip()
+    if named:
+        return ProfileChoice(_known(named, PROFILE_ENV_VAR), PROFILE_ENV_VAR)
+    start = Path(cwd if cwd is not None else Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        config = folder / "pyproject.toml"
+        if config.is_file():
+            found = _pyproject_profile(config)
+            return ProfileChoice("strict", "default") if found is None else \
+                ProfileChoice(_known(found, f"{config} [tool.ublbatch] profile"), str(config))
+    return ProfileChoice("strict", "default")
+
+
+def _known(name: str, where: str) -> str:
+    if name not in PROFILES:
+        raise ValueError(f"{where}: unknown profile {name!r} (one of: {', '.join(PROFILES)})")
+    return name
+
+
+def _pyproject_profile(path: Path) -> str | None:
+    """``[tool.ublbatch] profile`` of a pyproject.toml, or None."""
+    text = path.read_text(encoding="utf-8")
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not TOML: {exc}") from None
+        table = data.get("tool", {}).get("ublbatch", {})
+        found = table.get("profile") if isinstance(table, dict) else None
+        if found is not None and not isinstance(found, str):
+            raise ValueError(f"{path}: [tool.ublbatch] profile must be a string")
+        return found
+    return _table_value(text.splitlines(), "tool.ublbatch", "profile")  # no tomllib: the one key, by hand
+
+
+def _table_value(lines: Iterable[str], table: str, key: str) -> str | None:
+    current = None
+    for line in lines:
+        stripped = line.split("#", 1)[0].strip()
+        header = re.fullmatch(r"\[\s*([\w.\-\s]+?)\s*\]", stripped)
+        if header:
+            current = header.group(1).replace(" ", "")
+            continue
+        pair = re.fullmatch(rf"{key}\s*=\s*[\"']([^\"']*)[\"']", stripped)
+        if current == table and pair:
+            return pair.group(1)
+    return None
+
+
+GOOGLE_OMITS = ("/ar:ApplicationResponse/cbc:ID", "/cac:DocumentReference")
+"""Where Google's documents differ from UBL 2.4 (the ends of the paths of the ``google`` profile's warnings)."""
+
+
+def google_shaped(result: DocumentResult) -> bool:
+    """True when a document rejected under ``strict`` lacks what Google's documents leave out
+    (``cbc:ID``, ``cac:DocumentReference``): the ``google`` profile may be the one meant."""
+    return any(i.rule == "xsd:missing-element" and (i.path or "").endswith(GOOGLE_OMITS) for i in result.errors)
+
+
+GOOGLE_HINT = ("every document was rejected under the strict profile, and they leave out what Google's documents "
+               "leave out (cbc:ID, cac:DocumentReference): for Google's files use --profile google "
+               f"(or {PROFILE_ENV_VAR}=google, or profile = \"google\" under [tool.ublbatch] in pyproject.toml)")
+"""The note the command line prints once when ``google_shaped`` holds for a whole strict batch."""
 
 _XSD = "http://www.w3.org/2001/XMLSchema"
 

@@ -24,10 +24,11 @@ from .engine import MAX_DOCUMENT_BYTES, Context, Range, RangeReading, Reading, c
 from .explain import XmlschemaExplainer
 from .messages import translate
 from .names import DOCUMENTS, prefixed
-from .profiles import file_rules, request_rules, response_rules
+from .profiles import file_rules, google_shaped, request_rules, response_rules
 from .reader import Source, open_source
 from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue, Tally
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
+from .seen import SeenIndex
 
 
 class DocumentValidator:
@@ -58,14 +59,18 @@ class DocumentValidator:
         for finding in findings:
             parent = finding.parent
             parent_path = _path(parent, element) if parent is not None else ""
-            explained.add(parent_path)
+            if not finding.text:  # stray text says nothing about the children
+                explained.add(parent_path)
             path = f"{parent_path}/{prefixed(finding.missing)}" if finding.missing else _path(finding.element, element)
             issues.append(Issue(ErrorCode.VALIDATION_ERROR.value, finding.message, rule=f"xsd:{finding.rule}",
                                 line=finding.line, path=path, engine="ublbatch"))
+        said_already = {(i.rule, i.path) for i in issues}
         for raw, line, libxml2_path in entries:
             said = translate(raw)
             located = _locate(element, libxml2_path, said.element, line)
             path = _path(located, element) if located is not None else libxml2_path
+            if (said.rule, path) in said_already:
+                continue  # stray text the structural check found too
             if said.structural and located is not None:
                 parent = located if said.rule == "xsd:missing-element" else located.getparent()
                 if parent is not None and _path(parent, element) in explained:
@@ -142,6 +147,7 @@ class BatchValidation(Tally):
         self._parallel_read = 0
         Tally.__init__(self, keep)
         self._file_rule_errors: list[Issue] = []
+        self._google_shaped = 0
 
     def _close(self) -> None:
         if self._owned:
@@ -189,14 +195,29 @@ class BatchValidation(Tally):
         return schema_info(self.schema.files)
 
     def __iter__(self) -> Iterator[DocumentResult]:
+        seen = SeenIndex()
         if self._jobs > 1:
-            yield from map(self.count, self._in_workers())
+            for result in self._in_workers():
+                yield self._counted(duplicate_uuid(result, seen))
         else:
             for document in self._reading:
-                yield self.count(self._validators.check(document))
+                yield self._counted(duplicate_uuid(self._validators.check(document), seen))
         if self.kind == "response":
             self._file_rule_errors = file_rules(self.profile, self.header.file_status_code, self.total_count,
                                                 self.header.line)
+
+    def _counted(self, result: DocumentResult) -> DocumentResult:
+        if not result.accepted and google_shaped(result):
+            self._google_shaped += 1
+        return self.count(result)
+
+    @property
+    def google_profile_fits(self) -> bool:
+        """True when the ``strict`` profile rejected every document of a response batch and each of them
+        leaves out what Google's documents leave out (``cbc:ID``, ``cac:DocumentReference``): a Google
+        file, for which ``profile="google"`` is likely what was meant. Complete after iterating."""
+        return (self.profile == "strict" and self.kind == "response" and self.total_count > 0
+                and self._google_shaped == self.rejected_count == self.total_count)
 
     def _in_workers(self) -> Iterator[DocumentResult]:
         reading = self._reading
@@ -227,6 +248,30 @@ class BatchValidation(Tally):
         """The whole verdict (needs ``keep=True`` for the per-document results)."""
         return BatchResult(self.header, tuple(self.results), tuple(self.file_errors), self.profile,
                            self.schema_info(), self.source_name)
+
+
+DUPLICATE_UUID = "batch:duplicate-uuid"
+"""The rule id of the warning on a document whose ``cbc:UUID`` an earlier document of the batch carries."""
+
+
+def duplicate_uuid(result: DocumentResult, seen: SeenIndex) -> DocumentResult:
+    """``result``, with a warning when an earlier document of the batch had the same ``cbc:UUID``.
+
+    ``seen`` knows the position of the first document of each UUID met so far: the one thing a
+    validation keeps per document (a digest and a number, 27 to 54 bytes each: ``seen``), so that the check
+    holds across ranges and worker processes. A warning does not reject the document.
+    """
+    uuid = result.uuid
+    if not uuid:
+        return result
+    first = seen.first(uuid, result.index)
+    if first == result.index:
+        return result
+    warning = Issue(ErrorCode.VALIDATION_ERROR.value,
+                    f"Duplicate cbc:UUID {uuid}: document #{first} of this batch has it too",
+                    level="warning", rule=DUPLICATE_UUID, line=result.line,
+                    path=f"/{result.element or 'ar:ApplicationResponse'}/cbc:UUID", engine="ublbatch")
+    return attrs.evolve(result, issues=(*result.issues, warning), json_parts=None)  # the JSON changes too
 
 
 @attrs.frozen
