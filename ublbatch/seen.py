@@ -1,18 +1,18 @@
 """``SeenIndex``: which document first had a value (a ``cbc:UUID``), in 27 to 54 bytes per document.
 
 A batch of a gigabyte holds half a million documents: a ``dict`` of their UUIDs would take some
-70 MB, more than everything else a validation holds. This table keeps a 64-bit BLAKE2b digest of
-each value and the position of its first document in two flat arrays (open addressing, linear
+70 MB, more than everything else a validation holds. This table keeps a 64-bit digest (Python's
+own string hash, SipHash) of each value and the position of its first document in two flat arrays (open addressing, linear
 probing, at most 60 % full), so memory stays flat in practice. Two different values share a
 digest with a probability of about n^2 / 2^65 (1e-8 for a million documents).
 """
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 
 _EMPTY = 0
+_MASK64 = (1 << 64) - 1
 
 
 class SeenIndex:
@@ -31,7 +31,7 @@ class SeenIndex:
 
     def first(self, value: str, position: int) -> int:
         """Record ``value`` at ``position`` unless it was seen before; give its first position."""
-        key = int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "little") | 1
+        key = (hash(value) & _MASK64) | 1  # SipHash, 64 bits; one process asks, so its seed is one
         mask = len(self._keys) - 1
         slot = key & mask
         while True:
