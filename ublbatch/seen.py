@@ -2,9 +2,10 @@
 
 A batch of a gigabyte holds half a million documents: a ``dict`` of their UUIDs would take some
 70 MB, more than everything else a validation holds. This table keeps a 64-bit digest (Python's
-own string hash, SipHash) of each value and the position of its first document in two flat arrays (open addressing, linear
-probing, at most 60 % full), so memory stays flat in practice. Two different values share a
-digest with a probability of about n^2 / 2^65 (1e-8 for a million documents).
+own string hash, SipHash) of each value and the position of its first document in two flat arrays
+(open addressing, linear probing, at most 60 % full), so memory stays flat in practice. Two
+different values share a digest with a probability of about n^2 / 2^65 (1e-8 for a million
+documents).
 """
 
 from __future__ import annotations
