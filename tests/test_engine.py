@@ -299,3 +299,21 @@ def test_request_batches_with_peppol_invoices_embedded_verbatim(tmp_path: Path) 
     with ublbatch.read_request_batch(path) as reader:
         read = [(d.kind, d.broken) for d in reader]
     assert read == [(None, True) if i == 2 else (kind, False) for i, kind in enumerate(kinds)]
+
+
+def test_a_document_name_nested_in_a_document_is_never_a_cut(tmp_path: Path) -> None:
+    # an ApplicationResponse inside ext:ExtensionContent, right where a range would end: the file is
+    # cut after a child's end tag only, so the outer document stays whole (it was split in five)
+    pad = '<x:Pad xmlns:x="urn:x">' + "a" * 40_000 + "</x:Pad>"
+    nested = response("AR-OUTER", "U-1").replace(
+        "<cbc:ID>", f"<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent>{pad}"
+        "<ar:ApplicationResponse/></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions><cbc:ID>", 1)
+    data = batch(response("AR-0", "U-0"), nested, response("AR-2", "U-2"))
+    whole = ublbatch.validate_batch(data)  # the autouse fixture makes ranges of 6,000 bytes
+    assert [(r.id, r.error.code if r.error else None) for r in whole.results] == [
+        ("AR-0", None), ("AR-OUTER", "VALIDATION_ERROR"), ("AR-2", None)]
+    assert whole.file_errors == () and whole.results[1].error is not None
+    assert "ExtensionContent" in whole.results[1].error.path or "ApplicationResponse" in whole.results[1].error.message
+    path = tmp_path / "nested.xml"
+    path.write_bytes(data)
+    assert ublbatch.validate_batch(path, jobs=2) == attrs.evolve(whole, source=str(path))

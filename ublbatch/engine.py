@@ -98,15 +98,17 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
     scanner = Scanner(document_names(prolog.kind), prolog.body_start)
     buf = bytearray(head)
     start, line, index = 0, 1, 0
+    names = document_names(prolog.kind)
     cuts: list[int] = []  # candidates in buf
     lines: list[int] = []  # newlines in buf before each candidate
+    level: list[bool] = []  # whether each candidate may be a cut (it follows a child's end)
     counted, newlines = 0, 0  # newlines in buf[:counted]
     done = False
     cap = max_document_bytes
 
     def split(at: int, at_lines: int, *, oversized: int = 0) -> Range:
         """The range buf[:at] (or an oversized child of ``oversized`` bytes there); buf keeps the rest."""
-        nonlocal start, line, index, cuts, lines, counted, newlines
+        nonlocal start, line, index, cuts, lines, level, counted, newlines
         keep = sum(1 for c in cuts if c < at)
         if oversized:
             part = Range(index, start, line, bytes(buf[:min(at, _HEAD)]), (0,), oversized=True, size=at)
@@ -117,6 +119,7 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
         scanner.rebase(at)
         cuts = [c - at for c in cuts[keep:]]
         lines = [n - at_lines for n in lines[keep:]]
+        level = level[keep:]
         counted, newlines = counted - at, newlines - at_lines
         return part
 
@@ -146,15 +149,17 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
                 yield from oversize(candidate, newlines)
                 moved = before - len(buf)
                 shift, candidate = shift + moved, candidate - moved
-            if cuts and cuts[-1] > 0 and newlines >= LINES_PER_RANGE:
+            cuttable = follows_a_child(buf, candidate, names)
+            if cuts and cuts[-1] > 0 and level[-1] and newlines >= LINES_PER_RANGE:
                 at = cuts[-1]  # the range would pass the line limit: end it before
                 yield split(at, lines[-1])
                 shift, candidate = shift + at, candidate - at
-            if cuts and candidate >= (range_bytes if index else first_range_bytes):
+            if cuts and cuttable and candidate >= (range_bytes if index else first_range_bytes):
                 yield split(candidate, newlines)
                 shift, candidate = shift + candidate, 0
             cuts.append(candidate)
             lines.append(newlines)
+            level.append(cuttable)
         if cap is not None and cuts and len(buf) - cuts[-1] > cap and not done:
             # the last child runs on past the cap: step over it, keeping only its first bytes
             if cuts[-1] > 0:
@@ -179,7 +184,7 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
                 buf += block
             yield Range(index, start, line, first, (0,), oversized=True, size=size)
             start, line, index = start + size, line + skipped, index + 1
-            cuts, lines, counted, newlines = ([0], [0], 0, 0) if buf else ([], [], 0, 0)
+            cuts, lines, level, counted, newlines = ([0], [0], [True], 0, 0) if buf else ([], [], [], 0, 0)
             if not buf:
                 yield Range(index, start, line, b"", (), last=True)
                 return
@@ -191,6 +196,26 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
                 return
             yield Range(index, start, line, bytes(buf), tuple(cuts), last=True)
             return
+
+
+def follows_a_child(data: bytes | bytearray, at: int, names: tuple[bytes, ...]) -> bool:
+    """Whether the start tag at ``at`` comes right after a root child: after white space only, the
+    end tag of a document (or of ``FileStatus``, the header's last). A document's name nested inside
+    another (an ApplicationResponse in ext:ExtensionContent) is a candidate for recovery, never a cut,
+    unless it too comes right after such an end tag."""
+    i = at - 1
+    while i >= 0 and data[i] in b" \t\r\n":
+        i -= 1
+    if i < 1 or data[i] != 0x3E:  # '>'
+        return False
+    opened = data.rfind(b"</", max(0, i - 512), i)
+    if opened < 0:
+        return False
+    name = bytes(data[opened + 2:i]).strip()
+    if not name or b"<" in name or b">" in name:
+        return False
+    local = name.rsplit(b":", 1)[-1]
+    return local in names or local == b"FileStatus"
 
 
 class Reading:
@@ -527,21 +552,33 @@ def _tag_name(data: bytes, begin: int) -> str:
 
 
 def _end_of_child(data: bytes, begin: int, end: int) -> int | None:
-    """Just past the end tag of the child starting at ``begin`` (the first one of its name), or None."""
+    """Just past the end tag that closes the child starting at ``begin``, or None. Elements of the same
+    name nested inside it (an Invoice in an extension) are counted, so their end tags do not end it."""
     name = _tag_name(data, begin).encode()
     close = data.find(b">", begin, end)
     if close > 0 and data[close - 1] == 0x2F:  # an empty element: <foo/>
         return close + 1
-    needle = b"</" + name
-    at = data.find(needle, begin, end)
-    while at >= 0:
-        stop = data.find(b">", at, end)
+    opener, closer = b"<" + name, b"</" + name
+    depth, position = 1, close + 1 if close > 0 else begin + 1
+    while True:
+        shut = data.find(closer, position, end)
+        if shut < 0:
+            return None
+        inner = data.find(opener, position, shut)
+        while inner >= 0:  # start tags of the same name before that end tag
+            after = inner + len(opener)
+            stop = data.find(b">", after, end)
+            if after < len(data) and data[after] in b" \t\r\n/>" and stop > 0 and data[stop - 1] != 0x2F:
+                depth += 1
+            inner = data.find(opener, after, shut)
+        stop = data.find(b">", shut, end)
         if stop < 0:
             return None
-        if not data[at + len(needle):stop].strip():
-            return stop + 1
-        at = data.find(needle, at + 1, end)
-    return None
+        position = stop + 1
+        if not data[shut + len(closer):stop].strip():
+            depth -= 1
+            if depth == 0:
+                return position
 
 
 _ROOT_END = re.compile(rb"</(?:ApplicationResponseBatch|RequestBatch)\s*>")
