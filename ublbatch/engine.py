@@ -436,8 +436,9 @@ class RangeReading:
             self._stray(pos, begin)
             following = data.find(b"<", begin + 1)  # past the piece: a piece may end right there
             closing = data.find(b">", begin + 1)
-            if not _QNAME.fullmatch(_tag_name(data, begin)) and (closing < 0 or 0 <= following < closing):
-                # a "<" that starts no tag ("<x:<ar:ApplicationResponse ..."): stray markup, not a child
+            if not _QNAME.fullmatch(_tag_name(data, begin)) and (closing < 0 or following == end < closing):
+                # a "<" that starts no tag, right before a document's start tag ("<x:<ar:ApplicationResponse
+                # ..."): stray markup, not a child
                 pos = end if following < 0 else min(following, end)
                 self._stray(begin, pos)
                 continue
