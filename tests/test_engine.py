@@ -256,6 +256,20 @@ def test_every_command_on_the_same_damaged_file(jobs: str, tmp_path: Path, capsy
         assert code == 1 and "18 documents" in err and err.count("left out #") == 3
 
 
+@pytest.mark.parametrize("style", STYLES)
+def test_every_format_is_the_same_with_any_jobs(style: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the header line too: with jobs > 1 the header is read on entering, as with one job
+    path = tmp_path / "damaged.xml"
+    path.write_bytes(build(style, "pretty", DAMAGE)[0])
+    for format in ("ndjson", "json", "csv", "text"):
+        outputs = {run_cli(capsys, "validate", str(path), "--format", format, "--jobs", jobs)[:2]
+                   for jobs in ("1", "2", "3")}
+        assert len(outputs) == 1, format
+        assert format == "csv" or "InvoiceRequest_20240101_TKMATRIX" in outputs.pop()[1]
+    with ublbatch.validate_stream(path, jobs=2) as validation:
+        assert validation.header.request_file_name == "InvoiceRequest_20240101_TKMATRIX"
+
+
 def test_prefixes_rebound_anywhere(tmp_path: Path) -> None:
     # the root's own prefixes mean nothing to a document that declares its own: libxml2 decides
     own = response("AR-OWN").replace("<ar:ApplicationResponse>", f'<ar:ApplicationResponse xmlns:ar="{AR}">')
@@ -317,3 +331,61 @@ def test_a_document_name_nested_in_a_document_is_never_a_cut(tmp_path: Path) -> 
     path = tmp_path / "nested.xml"
     path.write_bytes(data)
     assert ublbatch.validate_batch(path, jobs=2) == attrs.evolve(whole, source=str(path))
+
+
+def _ranges(data: bytes) -> list[ublbatch.engine.Range]:
+    stream = io.BytesIO(data)
+    head = stream.read(ublbatch.engine.FIRST_READ_BYTES)
+    prolog = ublbatch.engine.read_prolog(head)
+    assert prolog is not None
+    return list(ublbatch.engine.cut(stream, prolog, head))
+
+
+@pytest.fixture()
+def small_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks and the window past a range's target made small, so that ranges are cut while reading."""
+    monkeypatch.setattr(ublbatch.engine, "READ_BYTES", 4_096)
+    monkeypatch.setattr(ublbatch.engine, "FIRST_READ_BYTES", 4_096)
+    monkeypatch.setattr(ublbatch.engine, "_FAST_WINDOW", 3_000)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("style", STYLES)
+def test_ranges_cut_without_a_scan_are_the_scanned_ones(style: str, layout: str, small_reads: None,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    data, _, _ = build(style, layout, DAMAGE)
+    fast = _ranges(data)
+    assert sum(part.cuts is None for part in fast) >= len(fast) - 2  # all but the first and the last
+    monkeypatch.setattr(ublbatch.engine, "next_cut", lambda *args: None)  # every range scanned
+    scanned = _ranges(data)
+    assert [(p.start, p.line, p.data, p.last) for p in fast] == [(p.start, p.line, p.data, p.last) for p in scanned]
+    context = ublbatch.engine.Context("x", "response", ublbatch.engine.read_prolog(data[:4_096]))  # type: ignore[arg-type]
+    for quick, slow in zip(fast, scanned, strict=True):  # a range that breaks is scanned then, alike
+        assert ublbatch.engine.RangeReading(context, quick, None, 0)._candidates() == slow.cuts
+
+
+@pytest.mark.parametrize("markup", [
+    "<!-- was: </ar:ApplicationResponse>\n<ar:ApplicationResponse> -->",
+    "<?note </ar:ApplicationResponse>\n<ar:ApplicationResponse>?>",
+])
+def test_markup_that_hides_a_tag_is_never_cut(markup: str, small_reads: None) -> None:
+    # a document's end and start tag inside a comment or PI after every third document: a cut there
+    # would break two ranges, so those ranges are scanned, which steps over the markup
+    documents = [response(f"AR-{i}", f"U-{i}") + (markup if i % 3 == 2 else "") for i in range(40)]
+    data = batch(*documents)
+    ranges = _ranges(data)
+    hidden = [m.span() for m in re.finditer(rb"<!--.*?-->|<\?note.*?\?>", data, re.S)]
+    assert len(ranges) > 3 and len(hidden) == 13
+    assert not any(a < part.start < b for part in ranges for a, b in hidden)
+    got = ublbatch.validate_batch(data, jobs=2)
+    assert got.file_errors == ()
+    assert [(r.id, r.status) for r in got.results] == [(f"AR-{i}", "accepted") for i in range(40)]
+
+
+def test_question_marks_in_text_do_not_hide_a_pi() -> None:
+    from ublbatch.boundaries import free_of_markup
+    text = b"<a>" + b"why? " * 200 + b"</a>"
+    assert free_of_markup(text, 0, len(text))
+    assert not free_of_markup(text + b"<?pi x?>", 0, len(text) + 8)
+    assert not free_of_markup(b"<a>!</a><!-- c -->", 0, 18)
+    assert free_of_markup(b"<a>!</a><!-- c -->", 0, 8)

@@ -100,6 +100,11 @@ class Scanner:
         self._closing: bytes | None = None
         self._clear = position  # no comment, CDATA section or PI opens before this offset
 
+    def skip_to(self, position: int) -> None:
+        """Go on from ``position``, known to stand outside any comment, CDATA section or PI."""
+        self.position = self._clear = position
+        self._closing = None
+
     def rebase(self, dropped: int) -> None:
         """The buffer lost its first ``dropped`` bytes."""
         self.position -= dropped
@@ -176,3 +181,65 @@ def _tag_start(data: bytes | bytearray, at: int, floor: int) -> int | None:
     if i < floor or data[i] != 0x3C or i == at - 2:
         return None
     return i
+
+
+def follows_a_child(data: bytes | bytearray, at: int, names: tuple[bytes, ...]) -> bool:
+    """Whether the start tag at ``at`` comes right after a root child: after white space only, the
+    end tag of a document (or of ``FileStatus``, the header's last). A document's name nested inside
+    another (an ApplicationResponse in ext:ExtensionContent) is a candidate for recovery, never a cut,
+    unless it too comes right after such an end tag."""
+    i = at - 1
+    while i >= 0 and data[i] in b" \t\r\n":
+        i -= 1
+    if i < 1 or data[i] != 0x3E:  # '>'
+        return False
+    opened = data.rfind(b"</", max(0, i - 512), i)
+    if opened < 0:
+        return False
+    name = bytes(data[opened + 2:i]).strip()
+    if not name or b"<" in name or b">" in name:
+        return False
+    local = name.rsplit(b":", 1)[-1]
+    return local in names or local == b"FileStatus"
+
+
+def next_cut(data: bytes | bytearray, begin: int, end: int, names: tuple[bytes, ...]) -> int | None:
+    """The first document start tag in data[begin:end] that ``follows_a_child``, found without
+    scanning what lies before ``begin``: the caller makes sure no comment, CDATA section or PI
+    stands open there (``free_of_markup``). None if there is none."""
+    best: int | None = None
+    for name in names:
+        width = len(name)
+        at = data.find(name, begin + 1, end)
+        while at >= 0 and (best is None or at < best):
+            start = _tag_start(data, at, begin)
+            if start is not None and at + width < len(data) and data[at + width] in _FOLLOWERS \
+                    and follows_a_child(data, start, names):
+                best = start
+                break
+            at = data.find(name, at + width, end)
+    return best
+
+
+_MARKUP_HITS = 64
+
+
+def free_of_markup(data: bytes | bytearray, begin: int, end: int) -> bool:
+    """Whether data[begin:end] opens no comment, CDATA section or PI ("<!", "<?").
+
+    "!" and "?" are rare in business documents, so each is looked for on its own (memchr speed)
+    and its neighbour checked; where they are common, "<!" and "<?" are searched whole instead.
+    """
+    for mark, opener in ((0x21, b"<!"), (0x3F, b"<?")):
+        byte = bytes((mark,))
+        at, hits = data.find(byte, begin + 1, end), 0
+        while at >= 0:
+            if data[at - 1] == 0x3C:  # '<'
+                return False
+            hits += 1
+            if hits == _MARKUP_HITS:
+                if data.find(opener, at, end) >= 0:
+                    return False
+                break
+            at = data.find(byte, at + 1, end)
+    return True

@@ -38,8 +38,8 @@ class Chunk:
     line: int
     """Line of the file at ``start``."""
     context: Context = attrs.field(repr=False)
-    cuts: tuple[int, ...] = attrs.field(repr=False)
-    """Candidate document starts, relative to ``start``."""
+    cuts: tuple[int, ...] | None = attrs.field(repr=False)
+    """Candidate document starts, relative to ``start``; None when the range was cut without a scan."""
     last: bool = False
     oversized: bool = False
     """A child over the size limit: only its first bytes are read."""

@@ -26,7 +26,16 @@ from typing import IO, cast
 import attrs
 
 from ._pullreader import PullReader, RequestPullReader, count_mismatch
-from .boundaries import HEAD_BYTES, Prolog, Scanner, document_names, read_prolog
+from .boundaries import (
+    HEAD_BYTES,
+    Prolog,
+    Scanner,
+    document_names,
+    follows_a_child,
+    free_of_markup,
+    next_cut,
+    read_prolog,
+)
 from .codes import DOCUMENT_BYTES_LIMIT, ErrorCode
 from .document import Document, HeaderFirst
 from .names import ROOTS
@@ -45,6 +54,8 @@ READ_BYTES = 1 << 20
 FIRST_READ_BYTES = 1 << 16
 FIRST_RANGE_BYTES = 1 << 15
 """The first range is small: the header is known after the first block or two."""
+_FAST_WINDOW = 1 << 20
+"""How far past its target size a range's end is looked for without scanning the range."""
 
 _READERS: dict[str, type[PullReader]] = {"response": PullReader, "request": RequestPullReader}
 
@@ -59,8 +70,9 @@ class Range:
     line: int
     """The file's line at ``start``."""
     data: bytes = attrs.field(repr=False)
-    cuts: tuple[int, ...] = attrs.field(repr=False)
-    """Offsets (in ``data``) of every document start tag the scan found in it."""
+    cuts: tuple[int, ...] | None = attrs.field(repr=False)
+    """Offsets (in ``data``) of every document start tag the scan found in it; None when the range
+    was cut without a scan (it then holds no comment, CDATA section or PI), to be scanned if it breaks."""
     last: bool = False
     """The range that runs to the end of the file (it holds the root's end tag, if any)."""
     oversized: bool = False
@@ -105,15 +117,18 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
     counted, newlines = 0, 0  # newlines in buf[:counted]
     done = False
     cap = max_document_bytes
+    sparse = cap is None or cap >= range_bytes + _FAST_WINDOW
+    fresh = False  # the range being gathered has not been scanned: it may be cut without a scan (the
+    # first range, small and holding the header, always is)
 
-    def split(at: int, at_lines: int, *, oversized: int = 0) -> Range:
+    def split(at: int, at_lines: int, *, oversized: int = 0, scanned: bool = True) -> Range:
         """The range buf[:at] (or an oversized child of ``oversized`` bytes there); buf keeps the rest."""
         nonlocal start, line, index, cuts, lines, level, counted, newlines
         keep = sum(1 for c in cuts if c < at)
         if oversized:
             part = Range(index, start, line, bytes(buf[:min(at, _HEAD)]), (0,), oversized=True, size=at)
         else:
-            part = Range(index, start, line, bytes(buf[:at]), tuple(cuts[:keep]))
+            part = Range(index, start, line, bytes(buf[:at]), tuple(cuts[:keep]) if scanned else None)
         del buf[:at]
         start, line, index = start + at, line + at_lines, index + 1
         scanner.rebase(at)
@@ -139,7 +154,24 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
                 progress[0] += len(block)
             done = not block
             buf += block
-        shift = 0
+        if fresh:
+            # the range is cut where a document follows a child, past its target size, without
+            # scanning it, when it holds no comment, CDATA section or PI that could hide a tag
+            target = range_bytes
+            limit = len(buf) if done else len(buf) - Scanner.GUARD
+            at = next_cut(buf, target, limit, names) if limit > target else None
+            if at is None and not done and limit - target < _FAST_WINDOW:
+                continue  # the document at the target goes on: read more
+            at_lines = -1
+            if at is not None and (cap is None or at <= cap) and free_of_markup(buf, scanner.position, at):
+                at_lines = buf.count(b"\n", 0, at)
+            if 0 <= at_lines < LINES_PER_RANGE and at is not None:
+                yield split(at, at_lines, scanned=False)
+                scanner.skip_to(1)  # past the "<" of the document that starts the next range
+                cuts, lines, level, counted, newlines = [0], [0], [True], 0, 0
+                continue
+            fresh = False  # scan this range: its cut needs the full rules
+        shift, resume = 0, False
         for found in scanner.scan(buf, done):
             candidate = found - shift  # buf loses its front at each split
             newlines += buf.count(b"\n", counted, candidate)
@@ -157,9 +189,17 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
             if cuts and cuttable and candidate >= (range_bytes if index else first_range_bytes):
                 yield split(candidate, newlines)
                 shift, candidate = shift + candidate, 0
+                resume = True
             cuts.append(candidate)
             lines.append(newlines)
             level.append(cuttable)
+        if resume and sparse and not done and (cap is None or len(buf) <= cap):
+            # the next range starts unscanned: what was scanned past its start is scanned again
+            # only if it cannot be cut fast
+            scanner.skip_to(1)
+            cuts, lines, level, counted, newlines = [0], [0], [True], 0, 0
+            fresh = True
+            continue
         if cap is not None and cuts and len(buf) - cuts[-1] > cap and not done:
             # the last child runs on past the cap: step over it, keeping only its first bytes
             if cuts[-1] > 0:
@@ -196,26 +236,6 @@ def cut(stream: IO[bytes], prolog: Prolog, head: bytes, *, range_bytes: int | No
                 return
             yield Range(index, start, line, bytes(buf), tuple(cuts), last=True)
             return
-
-
-def follows_a_child(data: bytes | bytearray, at: int, names: tuple[bytes, ...]) -> bool:
-    """Whether the start tag at ``at`` comes right after a root child: after white space only, the
-    end tag of a document (or of ``FileStatus``, the header's last). A document's name nested inside
-    another (an ApplicationResponse in ext:ExtensionContent) is a candidate for recovery, never a cut,
-    unless it too comes right after such an end tag."""
-    i = at - 1
-    while i >= 0 and data[i] in b" \t\r\n":
-        i -= 1
-    if i < 1 or data[i] != 0x3E:  # '>'
-        return False
-    opened = data.rfind(b"</", max(0, i - 512), i)
-    if opened < 0:
-        return False
-    name = bytes(data[opened + 2:i]).strip()
-    if not name or b"<" in name or b">" in name:
-        return False
-    local = name.rsplit(b":", 1)[-1]
-    return local in names or local == b"FileStatus"
 
 
 class Reading:
@@ -385,7 +405,7 @@ class RangeReading:
     def _recover(self, skip: int) -> Iterator[Document]:
         """Piece by piece between the range's candidate start tags; skip what was already yielded."""
         part = self.part
-        cuts = [c for c in part.cuts if c > 0]
+        cuts = [c for c in self._candidates() if c > 0]
         bounds = [0, *cuts, len(part.data)]
         number = self.before
         for a, b in itertools.pairwise(bounds):
@@ -422,6 +442,13 @@ class RangeReading:
                 number += 1
                 if number - self.before > skip:
                     yield document
+
+    def _candidates(self) -> tuple[int, ...]:
+        part = self.part
+        if part.cuts is not None:
+            return part.cuts
+        begin = self.context.prolog.body_start if part.index == 0 else 0
+        return tuple(Scanner(document_names(self.context.kind), begin).scan(part.data, True))
 
     def _children(self, start: int, end: int, before: int) -> Iterator[Document]:
         """A piece that does not parse, child by child: each that parses alone is kept, in place."""

@@ -26,7 +26,7 @@ from .messages import translate
 from .names import DOCUMENTS, prefixed
 from .profiles import file_rules, google_shaped, request_rules, response_rules
 from .reader import Source, open_source
-from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue, Tally
+from .results import ACCEPTED, REJECTED, BatchHeader, BatchResult, DocumentResult, Issue, ResponseStatus, Tally
 from .schemas import DocumentSchema, check_profile, document_schema, schema_info
 from .seen import SeenIndex
 
@@ -143,6 +143,9 @@ class BatchValidation(Tally):
         self._jobs = jobs
         self._options = (self.profile, None if schema_dir is None else str(schema_dir), explain)
         self._parallel_header: BatchHeader | None = None
+        self._context: Context | None = None
+        self._ranges: Iterator[Range] = iter(())
+        self._first: list[DocumentResult] = []
         self._parallel_errors: list[Issue] = []
         self._parallel_read = 0
         Tally.__init__(self, keep)
@@ -157,7 +160,21 @@ class BatchValidation(Tally):
         if self._jobs <= 1 or self._reading.prolog is None:
             self._jobs = 1
             self._reading.enter()
+        else:
+            self._enter_parallel()
         return self
+
+    def _enter_parallel(self) -> None:
+        """Cut the file, and validate its first range here: it is small and holds the header, which
+        is then known on entering, as with one job."""
+        reading = self._reading
+        assert reading.prolog is not None
+        self._context = Context(self._name, reading.kind, reading.prolog, reading.max_document_bytes)
+        self._ranges = cut(reading.stream, reading.prolog, reading.head,
+                           max_document_bytes=reading.max_document_bytes, progress=reading.progress)
+        first = RangeReading(self._context, next(self._ranges), None, 0, self._parallel_errors)
+        self._first = [self._validators.check(document) for document in first if document is not None]
+        self._parallel_header = first.header
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -221,21 +238,18 @@ class BatchValidation(Tally):
 
     def _in_workers(self) -> Iterator[DocumentResult]:
         reading = self._reading
-        assert reading.prolog is not None
-        context = Context(self._name, reading.kind, reading.prolog, reading.max_document_bytes)
-        ranges = cut(reading.stream, reading.prolog, reading.head, max_document_bytes=reading.max_document_bytes,
-                     progress=reading.progress)
         profile, schema_dir, explain = self._options
         _IN_WORKER[(reading.kind, profile, schema_dir, explain)] = self._validators  # compiled once, then forked
-        jobs = ((context, part, *self._options) for part in ranges)
-        emitted = 0
-        for outcome in run_ahead(_validate_range, jobs, self._jobs):
-            if outcome.part_index == 0:
-                self._parallel_header = outcome.header
-            self._parallel_errors.extend(outcome.errors)
-            for result in outcome.results:
+        yield from self._first
+        emitted, self._first = len(self._first), []
+        context = self._context
+        assert context is not None
+        jobs = ((context, part, *self._options) for part in self._ranges)
+        for rows, errors in run_ahead(_validate_range, jobs, self._jobs):
+            self._parallel_errors.extend(errors)
+            for row in rows:
                 emitted += 1
-                yield renumbered(result, emitted)
+                yield _unpacked(row, emitted)
         self._parallel_errors.extend(whole_file_errors(reading.kind, self.header, emitted, self._name,
                                                        self._parallel_errors))
 
@@ -301,15 +315,37 @@ def validate_range(context: Context, part: Range, *, profile: str = "strict", sc
     return RangeOutcome(part.index, results, tuple(reading.errors), reading.header)
 
 
-def _validate_range(job: Job) -> RangeOutcome:
+Row = tuple[str | None, str, str | None, int | None, tuple[Issue, ...], tuple[str | None, str | None] | None,
+            str | None, tuple[str, str] | None]
+"""A result as a worker sends it: its fields as plain values (an id of None is its position), no index.
+Tuples of strings pickle and load several times faster than objects, and the parent gives each its
+index in the file as it builds it, once."""
+Packed = tuple[tuple[Row, ...], tuple[Issue, ...]]
+
+
+def _packed(result: DocumentResult) -> Row:
+    response = result.response
+    return (None if result.id == f"#{result.index}" else result.id, result.status, result.uuid, result.line,
+            result.issues, None if response is None else (response.code, response.reason), result.element,
+            result.json_parts)
+
+
+def _unpacked(row: Row, index: int) -> DocumentResult:
+    shown, status, uuid, line, issues, response, element, json_parts = row
+    return DocumentResult(index, f"#{index}" if shown is None else shown, status, uuid, line, issues,
+                          None if response is None else ResponseStatus(*response), element, json_parts)
+
+
+def _validate_range(job: Job) -> Packed:
     context, part, profile, schema_dir, explain = job
-    return validate_range(context, part, profile=profile, schema_dir=schema_dir, explain=explain)
+    outcome = validate_range(context, part, profile=profile, schema_dir=schema_dir, explain=explain)
+    return tuple(_packed(r) for r in outcome.results), outcome.errors
 
 
-def run_ahead(function: Callable[[Job], RangeOutcome], jobs: Iterable[Job], workers: int) -> Iterator[RangeOutcome]:
+def run_ahead(function: Callable[[Job], Packed], jobs: Iterable[Job], workers: int) -> Iterator[Packed]:
     """``map(function, jobs)`` in ``workers`` processes, in order, at most ``2 * workers`` jobs ahead."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pending: deque[Future[RangeOutcome]] = deque()
+    pending: deque[Future[Packed]] = deque()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
         try:
             for job in jobs:
