@@ -178,12 +178,17 @@ class DocumentResult:
     def with_json(self) -> DocumentResult:
         """This result carrying its JSON made now, so that a parent process only adds the index
         (a result whose id is its position has none: the position changes)."""
+        parts = self.json_around_index()
+        return self if parts is None else attrs.evolve(self, json_parts=parts)
+
+    def json_around_index(self) -> tuple[str, str] | None:
+        """``to_json()`` cut around the index: what ``json_parts`` holds; None when the id is the
+        position (the JSON then changes with it)."""
         if self.id == f"#{self.index}":
-            return self
+            return None
         text = json.dumps(self.to_dict(), ensure_ascii=False)
-        marker = f'"index": {self.index}, '
-        at = text.index(marker) + len('"index": ')
-        return attrs.evolve(self, json_parts=(text[:at], text[at + len(str(self.index)):]))
+        at = text.index(f'"index": {self.index}, ') + len('"index": ')
+        return text[:at], text[at + len(str(self.index)):]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DocumentResult:

@@ -7,13 +7,16 @@ one in each parent), and ``messages`` puts libxml2's other errors into plain sen
 
 from __future__ import annotations
 
+import gc
+import io
 import multiprocessing
 import os
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import attrs
 from lxml import etree
@@ -244,7 +247,8 @@ class BatchValidation(Tally):
         emitted, self._first = len(self._first), []
         context = self._context
         assert context is not None
-        jobs = ((context, part, *self._options) for part in self._ranges)
+        path = _regular_file(self._stream)
+        jobs = ((context, *_sent(part, path), *self._options) for part in self._ranges)
         for rows, errors in run_ahead(_validate_range, jobs, self._jobs):
             self._parallel_errors.extend(errors)
             for row in rows:
@@ -300,19 +304,26 @@ class RangeOutcome:
 
 _IN_WORKER: dict[tuple[str, str, str | None, bool], Validators] = {}
 
-Job = tuple[Context, Range, str, "str | None", bool]
+Job = tuple[Context, Range, "str | None", int, str, "str | None", bool]
+"""A range to validate in a worker; with a path and a length, the worker reads the range's bytes
+from the file itself (they are left out of the range), which spares the parent sending them."""
 
 
 def validate_range(context: Context, part: Range, *, profile: str = "strict", schema_dir: str | None = None,
                    explain: bool = False) -> RangeOutcome:
     """Validate one range of a file as if it stood alone (anywhere: a worker, another machine)."""
+    results, reading = _checked(context, part, profile, schema_dir, explain)
+    return RangeOutcome(part.index, tuple(r.with_json() for r in results), tuple(reading.errors), reading.header)
+
+
+def _checked(context: Context, part: Range, profile: str, schema_dir: str | None,
+             explain: bool) -> tuple[list[DocumentResult], RangeReading]:
     key = (context.kind, profile, schema_dir, explain)
     validators = _IN_WORKER.get(key)
     if validators is None:
         validators = _IN_WORKER[key] = Validators(context.kind, profile, schema_dir, explain)
     reading = RangeReading(context, part, BatchHeader(None, None) if part.index else None, 0)
-    results = tuple(validators.check(document).with_json() for document in reading if document is not None)
-    return RangeOutcome(part.index, results, tuple(reading.errors), reading.header)
+    return [validators.check(document) for document in reading if document is not None], reading
 
 
 Row = tuple[str | None, str, str | None, int | None, tuple[Issue, ...], tuple[str | None, str | None] | None,
@@ -327,7 +338,7 @@ def _packed(result: DocumentResult) -> Row:
     response = result.response
     return (None if result.id == f"#{result.index}" else result.id, result.status, result.uuid, result.line,
             result.issues, None if response is None else (response.code, response.reason), result.element,
-            result.json_parts)
+            result.json_around_index())
 
 
 def _unpacked(row: Row, index: int) -> DocumentResult:
@@ -336,27 +347,53 @@ def _unpacked(row: Row, index: int) -> DocumentResult:
                           None if response is None else ResponseStatus(*response), element, json_parts)
 
 
+def _sent(part: Range, path: str | None) -> tuple[Range, str | None, int]:
+    if path is None or part.oversized:
+        return part, None, 0
+    return attrs.evolve(part, data=b""), path, len(part.data)
+
+
+def _regular_file(stream: IO[bytes]) -> str | None:
+    """The path of ``stream`` when it is a regular file opened by name (workers can read it too)."""
+    name = getattr(stream, "name", None)
+    if not isinstance(name, str):
+        return None
+    try:
+        return os.path.abspath(name) if stat.S_ISREG(os.fstat(stream.fileno()).st_mode) else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
 def _validate_range(job: Job) -> Packed:
-    context, part, profile, schema_dir, explain = job
-    outcome = validate_range(context, part, profile=profile, schema_dir=schema_dir, explain=explain)
-    return tuple(_packed(r) for r in outcome.results), outcome.errors
+    context, part, path, length, profile, schema_dir, explain = job
+    if path is not None:
+        with open(path, "rb") as handle:
+            part = attrs.evolve(part, data=os.pread(handle.fileno(), length, part.start))
+    results, reading = _checked(context, part, profile, schema_dir, explain)
+    return tuple(_packed(r) for r in results), tuple(reading.errors)
 
 
 def run_ahead(function: Callable[[Job], Packed], jobs: Iterable[Job], workers: int) -> Iterator[Packed]:
     """``map(function, jobs)`` in ``workers`` processes, in order, at most ``2 * workers`` jobs ahead."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pending: deque[Future[Packed]] = deque()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        try:
-            for job in jobs:
-                pending.append(pool.submit(function, job))
-                if len(pending) >= 2 * workers:
+    if method == "fork":
+        gc.freeze()  # what forked workers inherit stays out of their collections: no copy-on-write of it
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+            try:
+                for job in jobs:
+                    pending.append(pool.submit(function, job))
+                    if len(pending) >= 2 * workers:
+                        yield pending.popleft().result()
+                while pending:
                     yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+            finally:
+                for future in pending:
+                    future.cancel()
+    finally:
+        if method == "fork":
+            gc.unfreeze()
 
 
 def renumbered(result: DocumentResult, index: int) -> DocumentResult:
