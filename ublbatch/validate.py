@@ -122,8 +122,8 @@ class BatchValidation(Tally):
     ``kind`` is ``"response"`` (ApplicationResponseBatch), ``"request"`` (RequestBatch) or None to
     tell from the root element. ``header`` is ready on entering; ``file_errors`` and the counts are
     complete after iterating. Results are not kept unless ``keep=True``, so memory stays flat.
-    ``jobs`` > 1 validates the file's ranges in that many worker processes, at most
-    ``2 * jobs`` ranges ahead of the results handed out, with the same results in the same order.
+    ``jobs`` > 1 validates the file's ranges in that many processes (this one and ``jobs - 1`` workers), at
+    most ``2 * jobs`` ranges ahead of the results handed out, with the same results in the same order.
     """
 
     def __init__(self, source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
@@ -373,27 +373,43 @@ def _validate_range(job: Job) -> Packed:
     return tuple(_packed(r) for r in results), tuple(reading.errors)
 
 
-def run_ahead(function: Callable[[Job], Packed], jobs: Iterable[Job], workers: int) -> Iterator[Packed]:
-    """``map(function, jobs)`` in ``workers`` processes, in order, at most ``2 * workers`` jobs ahead."""
+def run_ahead(function: Callable[[Job], Packed], jobs: Iterable[Job], processes: int) -> Iterator[Packed]:
+    """``map(function, jobs)`` in order, in ``processes`` processes: this one and ``processes - 1`` workers.
+
+    The workers are kept two jobs ahead each; whenever they are, this process takes the next job
+    itself instead of waiting, so two processes on two cores both validate all the time. At most
+    ``2 * processes`` jobs' results wait to be handed out.
+    """
+    workers = processes - 1
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pending: deque[Future[Packed]] = deque()
+    pending: deque[Future[Packed] | Packed] = deque()
     if method == "fork":
         gc.freeze()  # what forked workers inherit stays out of their collections: no copy-on-write of it
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
             try:
                 for job in jobs:
-                    pending.append(pool.submit(function, job))
-                    if len(pending) >= 2 * workers:
-                        yield pending.popleft().result()
+                    busy = sum(1 for p in pending if isinstance(p, Future) and not p.done())
+                    pending.append(pool.submit(function, job) if busy < 2 * workers else function(job))
+                    while pending and (len(pending) > 2 * processes or _ready(pending[0])):
+                        yield _outcome(pending.popleft())
                 while pending:
-                    yield pending.popleft().result()
+                    yield _outcome(pending.popleft())
             finally:
-                for future in pending:
-                    future.cancel()
+                for item in pending:
+                    if isinstance(item, Future):
+                        item.cancel()
     finally:
         if method == "fork":
             gc.unfreeze()
+
+
+def _ready(item: Future[Packed] | Packed) -> bool:
+    return not isinstance(item, Future) or item.done()
+
+
+def _outcome(item: Future[Packed] | Packed) -> Packed:
+    return item.result() if isinstance(item, Future) else item
 
 
 def renumbered(result: DocumentResult, index: int) -> DocumentResult:
@@ -412,7 +428,7 @@ def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str 
 
     Every source (a path, bytes, a binary stream) is read by the engine every command shares, in
     ranges cut at document boundaries, recovering past documents that are not well-formed;
-    ``jobs`` > 1 validates the ranges in that many worker processes, with the same results.
+    ``jobs`` > 1 validates the ranges in that many processes (this one among them), with the same results.
     """
     return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name, kind=kind,
                            keep=keep, jobs=jobs, max_document_bytes=max_document_bytes)
