@@ -137,9 +137,10 @@ def test_every_style_gives_every_document_once_in_order_with_exact_lines(
             for issue in r.issues:
                 assert issue.line is None or lines[r.index - 1] <= issue.line <= len(data.splitlines())
     assert verdicts[1] == verdicts[2] == verdicts[3]
-    assert ublbatch.validate_batch(data, name=str(path)) == verdicts[1]  # bytes: the same engine
-    with path.open("rb") as stream:
-        assert ublbatch.validate_batch(stream) == verdicts[1]
+    for jobs in (1, 2):  # bytes and streams: the same engine; with jobs, their ranges travel to the workers
+        assert ublbatch.validate_batch(data, name=str(path), jobs=jobs) == verdicts[1]
+        with path.open("rb") as stream:
+            assert ublbatch.validate_batch(stream, jobs=jobs) == verdicts[1]
 
     # every command keeps the same good documents
     expected_status = verdicts[1].delivery_status()
@@ -389,3 +390,22 @@ def test_question_marks_in_text_do_not_hide_a_pi() -> None:
     assert not free_of_markup(text + b"<?pi x?>", 0, len(text) + 8)
     assert not free_of_markup(b"<a>!</a><!-- c -->", 0, 18)
     assert free_of_markup(b"<a>!</a><!-- c -->", 0, 8)
+
+
+def _slow_pid(job: int) -> tuple[int, int]:
+    import os
+    import time
+    time.sleep(0.02)
+    return job, os.getpid()
+
+
+def test_jobs_share_the_work_with_this_process_in_order() -> None:
+    # --jobs 2 is this process and one worker: the worker is kept two ranges ahead, and this process
+    # takes a range itself meanwhile; the results come out in the order of the ranges
+    import os
+
+    from ublbatch.validate import run_ahead
+    done = list(run_ahead(_slow_pid, range(30), 2))  # type: ignore[arg-type]
+    assert [job for job, _ in done] == list(range(30))
+    pids = {pid for _, pid in done}
+    assert os.getpid() in pids and len(pids) == 2

@@ -8,9 +8,11 @@ import uuid
 
 import attrs
 from conftest import FIXTURES, batch, response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ublbatch
-from ublbatch.results import BatchResult
+from ublbatch.results import BatchResult, DocumentResult, Issue, ResponseStatus
 
 GOROUTE_BATCH_KEYS = ["batch_id", "total_count", "accepted_count", "rejected_count", "results"]
 
@@ -169,3 +171,22 @@ def test_codes_and_actions() -> None:
     assert {c.value for c in code if c.outcome is ublbatch.Outcome.FAILED} == {"REF", "TER", "SVE", "OTH", "COM", "REJ"}
     assert code.TER.action is ublbatch.Action.REVISE_REBILL and code.CER.retriable
     assert ublbatch.FileStatusCode("D").action is ublbatch.Action.NO_ACTION
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=30))
+
+
+@settings(max_examples=300, deadline=None)
+@given(shown=st.text(min_size=1, max_size=20), transaction=_TEXT, line=st.one_of(st.none(), st.integers(1, 10**9)),
+       index=st.integers(1, 10**7), element=_TEXT, response=st.one_of(st.none(), st.tuples(_TEXT, _TEXT)),
+       status=st.sampled_from(["accepted", "rejected"]), warned=st.booleans())
+def test_result_json_is_json_dumps_of_to_dict(shown: str, transaction: str | None, line: int | None, index: int,
+                                             element: str | None, response: tuple[str | None, str | None] | None,
+                                             status: str, warned: bool) -> None:
+    # results without issues are written without building dictionaries: byte for byte the same
+    issues = (Issue("VALIDATION_ERROR", "w", level="warning"),) if warned else ()
+    result = DocumentResult(index, shown, status, transaction, line, issues,
+                            ResponseStatus(*response) if response else None, element)
+    expected = json.dumps(result.to_dict(), ensure_ascii=False)
+    assert result.to_json() == expected
+    assert result.with_json().to_json() == expected

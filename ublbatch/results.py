@@ -173,7 +173,23 @@ class DocumentResult:
         if self.json_parts is not None:
             head, tail = self.json_parts
             return f"{head}{self.index}{tail}"
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        return self._json()
+
+    def _json(self) -> str:
+        if self.issues or not self.accepted:
+            return json.dumps(self.to_dict(), ensure_ascii=False)
+        # a result without issues, nearly every one: written straight, byte for byte what json.dumps
+        # makes of to_dict(), without building the dictionaries first
+        response = self.response
+        made = (f'{{"id": {_string(self.id)}, "status": {_string(self.status)}, '
+                f'"transaction_id": {_value(self.uuid)}, "index": {self.index}, '
+                f'"line": {_value(self.line)}, "uuid": {_value(self.uuid)}')
+        if self.element is not None:
+            made += f', "element": {_string(self.element)}'
+        if response is not None:
+            made += (f', "response": {{"code": {_value(response.code)}, "reason": {_value(response.reason)}, '
+                     f'"outcome": {_string(response.outcome.value)}, "action": {_string(response.action.value)}}}')
+        return made + ', "issues": []}'
 
     def with_json(self) -> DocumentResult:
         """This result carrying its JSON made now, so that a parent process only adds the index
@@ -186,7 +202,7 @@ class DocumentResult:
         position (the JSON then changes with it)."""
         if self.id == f"#{self.index}":
             return None
-        text = json.dumps(self.to_dict(), ensure_ascii=False)
+        text = self._json()
         at = text.index(f'"index": {self.index}, ') + len('"index": ')
         return text[:at], text[at + len(str(self.index)):]
 
@@ -204,6 +220,15 @@ class DocumentResult:
             response=ResponseStatus.from_dict(response) if response else None,
             element=data.get("element"),
         )
+
+
+_string = json.encoder.encode_basestring  # the C encoder json.dumps uses
+
+
+def _value(value: str | int | None) -> str:
+    if value is None:
+        return "null"
+    return str(value) if isinstance(value, int) else str(_string(value))
 
 
 def detail(issue: Issue) -> dict[str, Any]:
