@@ -61,3 +61,13 @@ def test_seen_index_keeps_the_first_position_of_every_value_as_it_grows() -> Non
     assert [seen.first(v, i + 1) for i, v in enumerate(values)] == list(range(1, 50_001))
     assert [seen.first(v, 0) for v in values[::997]] == [i + 1 for i in range(0, 50_000, 997)]
     assert len(seen) == 50_000 and seen.first("new", 7) == 7
+
+
+def test_seen_index_positions_past_four_billion() -> None:
+    from ublbatch.seen import SeenIndex
+
+    seen = SeenIndex(4)
+    assert seen.first("a", 7) == 7 and seen.first("b", 2**32 + 5) == 2**32 + 5
+    for i in range(20):  # grown with the wide positions kept
+        seen.first(f"v{i}", i)
+    assert seen.first("a", 1) == 7 and seen.first("b", 1) == 2**32 + 5
