@@ -15,7 +15,7 @@ from typing import IO, ClassVar
 import attrs
 from lxml import etree
 
-from ._parsing import pull_parser
+from ._parsing import pull_parser, safe_parser
 from .codes import ErrorCode
 from .document import Document, HeaderFirst, own_ids
 from .errors import SourceError
@@ -106,6 +106,34 @@ class PullReader:
     def document_count(self) -> int:
         """How many children after the header have been read so far."""
         return self._count - self._base
+
+    def read_whole(self, data: bytes) -> list[Document] | None:
+        """``data`` (a later range of a batch, whole in memory) parsed as one tree: its documents,
+        with the same checks as the stream makes, and no events to handle one by one.
+
+        None when it does not parse or holds a header element: the stream then reads it, and says
+        what is wrong. Nothing is recorded in that case.
+        """
+        try:
+            root = etree.fromstring(data, safe_parser())
+        except etree.XMLSyntaxError:
+            return None
+        mark = len(self.errors)
+        if self._continuation is None or not self._check_root(root):
+            del self.errors[mark:]
+            return None
+        self._check_text(root.text, self.ROOT, root)  # the tree is not kept: the documents hold it
+        documents = []
+        for child in root:
+            tag = child.tag
+            if isinstance(tag, str):
+                if tag in (REQUEST_FILE_NAME, FILE_STATUS):
+                    del self.errors[mark:]
+                    self._count = self._base
+                    return None
+                documents.append(self._document(child))
+            self._check_text(child.tail, self.ROOT, child)
+        return documents
 
     # -- the parse -------------------------------------------------------------------------
 

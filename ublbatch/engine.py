@@ -362,6 +362,11 @@ class RangeReading:
         if part.oversized:
             yield self._too_large()
             return
+        if part.index:  # a later range, whole in memory: one tree when it parses, the stream when not
+            documents = self._whole()
+            if documents is not None:
+                yield from documents
+                return
         mark = len(self.errors)
         reader = self._reader(0, len(part.data), self.before, first=part.index == 0, errors=self.errors)
         yielded = 0
@@ -401,6 +406,17 @@ class RangeReading:
         stream = cast(IO[bytes], _Pieces(context.prolog.wrapper, bytes(data), tail))
         return _READERS[context.kind](stream, context.name, continuation=self.header, line_offset=line - 1,
                                       index_base=before, partial=True, errors=errors)
+
+    def _whole(self) -> list[Document] | None:
+        part, context = self.part, self.context
+        tail = b"" if part.last else f"</{ROOTS[context.kind]}>".encode()
+        reader = _READERS[context.kind](io.BytesIO(), context.name, continuation=self.header,
+                                        line_offset=part.line - 1, index_base=self.before, partial=True,
+                                        errors=self.errors)
+        try:
+            return reader.read_whole(b"".join((context.prolog.wrapper, part.data, tail)))
+        finally:
+            reader.close()  # its generator, never started, holds it: no cycle left for the collector
 
     def _recover(self, skip: int) -> Iterator[Document]:
         """Piece by piece between the range's candidate start tags; skip what was already yielded."""
