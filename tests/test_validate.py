@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import attrs
 import pytest
 from conftest import FIXTURES, batch, conformance_documents, embeddable, response
 
@@ -188,3 +189,14 @@ def test_explain_adds_issues_but_keeps_the_verdict_and_its_error() -> None:
         assert [(r.status, r.error) for r in explained.results] == [(r.status, r.error) for r in plain.results]
         more = sum(len(r.issues) for r in explained.results) - sum(len(r.issues) for r in plain.results)
         assert more > 0 if name != "broken/malformed-document.xml" else more == 0, name  # no tree: no schema
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_response_status_left_out_on_request(jobs: int) -> None:
+    # text and CSV never show it: the CLI asks for it only for JSON and NDJSON
+    path = FIXTURES / "mixed.xml"
+    full = ublbatch.validate_batch(path).results
+    with ublbatch.validate_stream(path, response_status=False, jobs=jobs) as validation:
+        bare = list(validation)
+    assert any(r.response is not None for r in full) and all(r.response is None for r in bare)
+    assert bare == [attrs.evolve(r, response=None) for r in full]

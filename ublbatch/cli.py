@@ -361,7 +361,8 @@ def _validate_one(args: argparse.Namespace, ui: Ui, report: ValidationReport, na
     source: Any = sys.stdin.buffer if name == "-" else name
     shown = "<stdin>" if name == "-" else name
     with validate_stream(source, name=shown, profile=args.profile, schema_dir=args.schemas, explain=args.explain,
-                         jobs=args.jobs, max_document_bytes=args.max_document_bytes) as validation:
+                         jobs=args.jobs, max_document_bytes=args.max_document_bytes,
+                         response_status=report.shows_response) as validation:
         report.begin(validation)
         with ui.progress("validating", shown, stdout_busy=report.live) as bar:  # gone before the report
             for count, result in enumerate(validation, 1):

@@ -7,6 +7,7 @@ a child the batch may not carry (``problem`` says why), or a child that could no
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator, Iterator
 
 import attrs
@@ -15,14 +16,25 @@ from lxml import etree
 from ._parsing import string_value
 from .codes import ErrorCode, StatusReasonCode
 from .model import ApplicationResponse
-from .names import CAC, CBC, CBC_ID, CBC_UUID, DOCUMENT_RESPONSE, STATUS_REASON_CODE, prefixed
+from .names import CAC, CBC, CBC_ID, CBC_UUID, STATUS_REASON_CODE, prefixed
 from .results import Issue, ResponseStatus
 
-_RESPONSE = f"{{{CAC}}}Response"
-_STATUS = f"{{{CAC}}}Status"
 _REASON = f"{{{CBC}}}StatusReason"
 _SEVERITY: dict[str | None, int] = {
     code.value: {"delivered": 0, "pending": 1, "failed": 2}[code.outcome.value] for code in StatusReasonCode}
+
+
+_per_thread = threading.local()
+
+
+def _statuses(element: etree._Element) -> list[etree._Element]:
+    """The document's ``cac:Status`` elements, found by one compiled XPath (one per thread)."""
+    find = getattr(_per_thread, "statuses", None)
+    if find is None:
+        find = _per_thread.statuses = etree.XPath("c:DocumentResponse/c:Response/c:Status", namespaces={"c": CAC})
+    found = find(element)
+    assert isinstance(found, list)
+    return found
 
 
 def own_ids(element: etree._Element) -> tuple[str | None, str | None]:
@@ -104,27 +116,22 @@ class Document:
         """The status reason code that decides delivery: the first one with the worst outcome."""
         if self.kind != "ApplicationResponse" or self.element is None:
             return None
+        statuses = _statuses(self.element)  # cac:DocumentResponse/cac:Response/cac:Status, in order
+        if not statuses:
+            return None
         worst: etree._Element | None = None
         worst_rank = -1
-        statuses = 0
-        for response in self.element.iterchildren(DOCUMENT_RESPONSE):
-            for status in (s for r in response.iterchildren(_RESPONSE) for s in r.iterchildren(_STATUS)):
-                statuses += 1
-                for code in status.iterchildren(STATUS_REASON_CODE):
-                    rank = _SEVERITY.get(string_value(code), 2)  # unknown or missing: failed
-                    if rank > worst_rank:
-                        worst, worst_rank = status, rank
+        for status in statuses:
+            code = status.find(STATUS_REASON_CODE)
+            if code is None:
+                continue
+            rank = _SEVERITY.get(string_value(code), 2)  # unknown or missing: failed
+            if rank > worst_rank:
+                worst, worst_rank = status, rank
+                if rank == 2:
                     break
-                if worst_rank == 2:
-                    break
-            if worst_rank == 2:
-                break
-        if worst is None:
-            if not statuses:
-                return None
-            first = next(s for r in self.element.iterchildren(DOCUMENT_RESPONSE)
-                         for x in r.iterchildren(_RESPONSE) for s in x.iterchildren(_STATUS))
-            return ResponseStatus(None, string_value(first.find(_REASON)))
+        if worst is None:  # no status has a code: the first one's reason
+            return ResponseStatus(None, string_value(statuses[0].find(_REASON)))
         return ResponseStatus(string_value(worst.find(STATUS_REASON_CODE)), string_value(worst.find(_REASON)))
 
     def model(self) -> ApplicationResponse:

@@ -98,6 +98,11 @@ class ValidationReport:
         """True when each result is written as it comes (NDJSON, CSV)."""
         return self.format in ("ndjson", "csv")
 
+    @property
+    def shows_response(self) -> bool:
+        """True when the results' ``response`` is written (JSON, NDJSON); text and CSV leave it out."""
+        return self.format in ("json", "ndjson")
+
     def begin(self, validation: BatchValidation) -> None:
         """What comes before the results: the NDJSON header line, the CSV header row."""
         self.files += 1

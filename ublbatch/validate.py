@@ -12,6 +12,7 @@ import io
 import multiprocessing
 import os
 import stat
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,9 +38,10 @@ from .seen import SeenIndex
 class DocumentValidator:
     """Validates single documents against one compiled schema. One per thread."""
 
-    def __init__(self, schema: DocumentSchema, *, explain: bool = False) -> None:
+    def __init__(self, schema: DocumentSchema, *, explain: bool = False, responses: bool = True) -> None:
         self.schema = schema
         self._explainer = XmlschemaExplainer.for_schema(schema) if explain else None
+        self._responses = responses
 
     def issues(self, element: etree._Element) -> list[Issue]:
         """Every issue found in ``element``: the schema's, then the profile's rules (warnings too)."""
@@ -100,16 +102,43 @@ class DocumentValidator:
                 issues = [attrs.evolve(i, line=i.line + shift) if i.line else i for i in issues]
         status = ACCEPTED if not any(i.level == "error" for i in issues) else REJECTED
         return DocumentResult(document.index, document.display_id, status, document.uuid, document.line,
-                              tuple(issues), document.response_status(), document.tag)
+                              tuple(issues), document.response_status() if self._responses else None, document.tag)
+
+
+@attrs.frozen
+class Checks:
+    """What a validation checks and gives, alike in every process that takes part in it."""
+
+    kind: str
+    """``response`` or ``request``: the batch kind, which says which schemas."""
+    profile: str = "strict"
+    schema_dir: str | None = None
+    explain: bool = False
+    responses: bool = True
+    """Whether each result gets its ``response`` (the status reason code that decides delivery)."""
 
 
 class Validators:
     """One ``DocumentValidator`` per document kind of a batch kind, compiled before anything is read."""
 
-    def __init__(self, kind: str, profile: str, schema_dir: str | os.PathLike[str] | None, explain: bool) -> None:
-        self.by_kind = {k: DocumentValidator(document_schema(k, profile, schema_dir), explain=explain)
-                        for k in DOCUMENTS[kind].values()}
+    def __init__(self, checks: Checks) -> None:
+        self.by_kind = {k: DocumentValidator(document_schema(k, checks.profile, checks.schema_dir),
+                                             explain=checks.explain, responses=checks.responses)
+                        for k in DOCUMENTS[checks.kind].values()}
         self.first = next(iter(self.by_kind.values()))
+
+    @classmethod
+    def of(cls, checks: Checks) -> Validators:
+        """The validators for ``checks`` in this thread (a compiled schema serves one thread): those
+        last ``kept``, else compiled now and kept. Forked workers inherit those of the thread that
+        starts them."""
+        validators = _kept().get(checks)
+        return validators if validators is not None else cls(checks).kept(checks)
+
+    def kept(self, checks: Checks) -> Validators:
+        """Keep these as this thread's validators for ``checks``."""
+        _kept()[checks] = self
+        return self
 
     def check(self, document: Document) -> DocumentResult:
         """The verdict on ``document`` by the schema of its kind."""
@@ -124,12 +153,14 @@ class BatchValidation(Tally):
     complete after iterating. Results are not kept unless ``keep=True``, so memory stays flat.
     ``jobs`` > 1 validates the file's ranges in that many processes (this one and ``jobs - 1`` workers), at
     most ``2 * jobs`` ranges ahead of the results handed out, with the same results in the same order.
+    ``response_status=False`` leaves each result's ``response`` out (None): less work where nothing
+    reads it, as in the CLI's text and CSV output.
     """
 
     def __init__(self, source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                  explain: bool = False, name: str | None = None, keep: bool = False,
                  kind: str | None = None, jobs: int = 1,
-                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> None:
+                 max_document_bytes: int | None = MAX_DOCUMENT_BYTES, response_status: bool = True) -> None:
         self.profile = check_profile(profile)
         if kind not in (None, "response", "request"):
             raise ValueError(f"unknown batch kind {kind!r}: 'response' or 'request'")
@@ -138,13 +169,14 @@ class BatchValidation(Tally):
         self._stream, self._name, self._owned = open_source(source, name)
         try:
             self._reading = Reading(self._stream, self._name, kind=kind, max_document_bytes=max_document_bytes)
-            self._validators = Validators(self._reading.kind, self.profile, schema_dir, explain)
+            self._checks = Checks(self._reading.kind, self.profile, None if schema_dir is None else str(schema_dir),
+                                  explain, response_status)
+            self._validators = Validators(self._checks)
         except BaseException:
             self._close()
             raise
         self.schema = self._validators.first.schema
         self._jobs = jobs
-        self._options = (self.profile, None if schema_dir is None else str(schema_dir), explain)
         self._parallel_header: BatchHeader | None = None
         self._context: Context | None = None
         self._ranges: Iterator[Range] = iter(())
@@ -240,21 +272,19 @@ class BatchValidation(Tally):
                 and self._google_shaped == self.rejected_count == self.total_count)
 
     def _in_workers(self) -> Iterator[DocumentResult]:
-        reading = self._reading
-        profile, schema_dir, explain = self._options
-        _IN_WORKER[(reading.kind, profile, schema_dir, explain)] = self._validators  # compiled once, then forked
+        self._validators.kept(self._checks)  # for the ranges this process takes, and the forked workers
         yield from self._first
         emitted, self._first = len(self._first), []
         context = self._context
         assert context is not None
         path = _regular_file(self._stream)
-        jobs = ((context, *_sent(part, path), *self._options) for part in self._ranges)
+        jobs = ((context, *_sent(part, path), self._checks) for part in self._ranges)
         for rows, errors in run_ahead(_validate_range, jobs, self._jobs):
             self._parallel_errors.extend(errors)
             for row in rows:
                 emitted += 1
                 yield _unpacked(row, emitted)
-        self._parallel_errors.extend(whole_file_errors(reading.kind, self.header, emitted, self._name,
+        self._parallel_errors.extend(whole_file_errors(self.kind, self.header, emitted, self._name,
                                                        self._parallel_errors))
 
     def header_dict(self) -> dict[str, Any]:
@@ -302,9 +332,14 @@ class RangeOutcome:
     header: BatchHeader
 
 
-_IN_WORKER: dict[tuple[str, str, str | None, bool], Validators] = {}
+_per_thread = threading.local()
 
-Job = tuple[Context, Range, "str | None", int, str, "str | None", bool]
+
+def _kept() -> dict[Checks, Validators]:
+    kept: dict[Checks, Validators] = _per_thread.__dict__.setdefault("validators", {})
+    return kept
+
+Job = tuple[Context, Range, "str | None", int, Checks]
 """A range to validate in a worker; with a path and a length, the worker reads the range's bytes
 from the file itself (they are left out of the range), which spares the parent sending them."""
 
@@ -312,16 +347,12 @@ from the file itself (they are left out of the range), which spares the parent s
 def validate_range(context: Context, part: Range, *, profile: str = "strict", schema_dir: str | None = None,
                    explain: bool = False) -> RangeOutcome:
     """Validate one range of a file as if it stood alone (anywhere: a worker, another machine)."""
-    results, reading = _checked(context, part, profile, schema_dir, explain)
+    results, reading = _checked(context, part, Checks(context.kind, profile, schema_dir, explain))
     return RangeOutcome(part.index, tuple(r.with_json() for r in results), tuple(reading.errors), reading.header)
 
 
-def _checked(context: Context, part: Range, profile: str, schema_dir: str | None,
-             explain: bool) -> tuple[list[DocumentResult], RangeReading]:
-    key = (context.kind, profile, schema_dir, explain)
-    validators = _IN_WORKER.get(key)
-    if validators is None:
-        validators = _IN_WORKER[key] = Validators(context.kind, profile, schema_dir, explain)
+def _checked(context: Context, part: Range, checks: Checks) -> tuple[list[DocumentResult], RangeReading]:
+    validators = Validators.of(checks)
     reading = RangeReading(context, part, BatchHeader(None, None) if part.index else None, 0)
     return [validators.check(document) for document in reading if document is not None], reading
 
@@ -365,11 +396,11 @@ def _regular_file(stream: IO[bytes]) -> str | None:
 
 
 def _validate_range(job: Job) -> Packed:
-    context, part, path, length, profile, schema_dir, explain = job
+    context, part, path, length, checks = job
     if path is not None:
         with open(path, "rb") as handle:
             part = attrs.evolve(part, data=os.pread(handle.fileno(), length, part.start))
-    results, reading = _checked(context, part, profile, schema_dir, explain)
+    results, reading = _checked(context, part, checks)
     return tuple(_packed(r) for r in results), tuple(reading.errors)
 
 
@@ -423,15 +454,18 @@ def renumbered(result: DocumentResult, index: int) -> DocumentResult:
 
 def validate_stream(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
                     explain: bool = False, name: str | None = None, kind: str | None = None, jobs: int = 1,
-                    keep: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES) -> BatchValidation:
+                    keep: bool = False, max_document_bytes: int | None = MAX_DOCUMENT_BYTES,
+                    response_status: bool = True) -> BatchValidation:
     """Validate as a stream: ``with validate_stream(path) as v: for result in v: ...``.
 
     Every source (a path, bytes, a binary stream) is read by the engine every command shares, in
     ranges cut at document boundaries, recovering past documents that are not well-formed;
     ``jobs`` > 1 validates the ranges in that many processes (this one among them), with the same results.
+    ``response_status=False`` skips each result's ``response`` where nothing reads it.
     """
     return BatchValidation(source, profile=profile, schema_dir=schema_dir, explain=explain, name=name, kind=kind,
-                           keep=keep, jobs=jobs, max_document_bytes=max_document_bytes)
+                           keep=keep, jobs=jobs, max_document_bytes=max_document_bytes,
+                           response_status=response_status)
 
 
 def validate_batch(source: Source, *, profile: str = "strict", schema_dir: str | os.PathLike[str] | None = None,
