@@ -41,7 +41,7 @@ from .document import Document, HeaderFirst
 from .names import ROOTS
 from .results import BatchHeader, Issue
 
-RANGE_BYTES = 2 * 1024 * 1024
+RANGE_BYTES = 1 << 20
 """Bytes per range: small enough that a worker's results stay small and memory flat."""
 LINES_PER_RANGE = 60_000
 """libxml2 keeps 16 bits of line number per element (lines past 65,535 are derived, sometimes one

@@ -152,7 +152,7 @@ class BatchValidation(Tally):
     tell from the root element. ``header`` is ready on entering; ``file_errors`` and the counts are
     complete after iterating. Results are not kept unless ``keep=True``, so memory stays flat.
     ``jobs`` > 1 validates the file's ranges in that many processes (this one and ``jobs - 1`` workers), at
-    most ``2 * jobs`` ranges ahead of the results handed out, with the same results in the same order.
+    most ``4 * jobs`` ranges ahead of the results handed out, with the same results in the same order.
     ``response_status=False`` leaves each result's ``response`` out (None): less work where nothing
     reads it, as in the CLI's text and CSV output.
     """
@@ -279,11 +279,11 @@ class BatchValidation(Tally):
         assert context is not None
         path = _regular_file(self._stream)
         jobs = ((context, *_sent(part, path), self._checks) for part in self._ranges)
-        for rows, errors in run_ahead(_validate_range, jobs, self._jobs):
+        for rows, errors in run_ahead(_validate_range, jobs, self._jobs, here=_validate_here):
             self._parallel_errors.extend(errors)
             for row in rows:
                 emitted += 1
-                yield _unpacked(row, emitted)
+                yield renumbered(row, emitted) if isinstance(row, DocumentResult) else _unpacked(row, emitted)
         self._parallel_errors.extend(whole_file_errors(self.kind, self.header, emitted, self._name,
                                                        self._parallel_errors))
 
@@ -362,7 +362,8 @@ Row = tuple[str | None, str, str | None, int | None, tuple[Issue, ...], tuple[st
 """A result as a worker sends it: its fields as plain values (an id of None is its position), no index.
 Tuples of strings pickle and load several times faster than objects, and the parent gives each its
 index in the file as it builds it, once."""
-Packed = tuple[tuple[Row, ...], tuple[Issue, ...]]
+Packed = tuple[tuple[Row, ...] | tuple[DocumentResult, ...], tuple[Issue, ...]]
+"""A range's results and file errors: rows from a worker, results (numbered from 1) from this process."""
 
 
 def _packed(result: DocumentResult) -> Row:
@@ -396,20 +397,27 @@ def _regular_file(stream: IO[bytes]) -> str | None:
 
 
 def _validate_range(job: Job) -> Packed:
+    results, errors = _validate_here(job)
+    return tuple(_packed(r) for r in results), errors
+
+
+def _validate_here(job: Job) -> tuple[tuple[DocumentResult, ...], tuple[Issue, ...]]:
     context, part, path, length, checks = job
     if path is not None:
         with open(path, "rb") as handle:
             part = attrs.evolve(part, data=os.pread(handle.fileno(), length, part.start))
     results, reading = _checked(context, part, checks)
-    return tuple(_packed(r) for r in results), tuple(reading.errors)
+    return tuple(results), tuple(reading.errors)
 
 
-def run_ahead(function: Callable[[Job], Packed], jobs: Iterable[Job], processes: int) -> Iterator[Packed]:
-    """``map(function, jobs)`` in order, in ``processes`` processes: this one and ``processes - 1`` workers.
+def run_ahead(function: Callable[[Job], Packed], jobs: Iterable[Job], processes: int, *,
+              here: Callable[[Job], Packed] | None = None) -> Iterator[Packed]:
+    """``map(function, jobs)`` in order, in ``processes`` processes: this one (calling ``here`` when
+    given, else ``function``) and ``processes - 1`` workers.
 
-    The workers are kept two jobs ahead each; whenever they are, this process takes the next job
+    The workers are kept four jobs ahead each; whenever they are, this process takes the next job
     itself instead of waiting, so two processes on two cores both validate all the time. At most
-    ``2 * processes`` jobs' results wait to be handed out.
+    ``4 * processes`` jobs' results (ranges of ``engine.RANGE_BYTES``) wait to be handed out.
     """
     workers = processes - 1
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -421,8 +429,8 @@ def run_ahead(function: Callable[[Job], Packed], jobs: Iterable[Job], processes:
             try:
                 for job in jobs:
                     busy = sum(1 for p in pending if isinstance(p, Future) and not p.done())
-                    pending.append(pool.submit(function, job) if busy < 2 * workers else function(job))
-                    while pending and (len(pending) > 2 * processes or _ready(pending[0])):
+                    pending.append(pool.submit(function, job) if busy < 4 * workers else (here or function)(job))
+                    while pending and (len(pending) > 4 * processes or _ready(pending[0])):
                         yield _outcome(pending.popleft())
                 while pending:
                     yield _outcome(pending.popleft())
