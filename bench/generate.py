@@ -5,12 +5,15 @@
 
 Documents vary between about 1 and 3 KB: notes, several statuses, document references with
 attachments, Google's status reason codes. Invalid ones carry one of: a bad date, an unknown
-element, a missing cbc:ID, a bad time.
+element, a missing cbc:ID, a bad time. ``--signatures 0.3`` gives that share of documents an
+enveloped XML signature in ``ext:UBLExtensions`` (UBL's signature components, ``ds:Signature`` with
+its ``Id``, the same ``xsd:ID`` value in every document, as real signed documents have it).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import random
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -33,10 +36,41 @@ def sentence(rng: random.Random, low: int, high: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize()
 
 
-def document(rng: random.Random, i: int, invalid: bool) -> str:
+SIGNATURE = """    <ext:UBLExtensions><ext:UBLExtension>
+      <ext:ExtensionURI>urn:oasis:names:specification:ubl:dsig:enveloped:xades</ext:ExtensionURI>
+      <ext:ExtensionContent>
+        <sig:UBLDocumentSignatures xmlns:sig="urn:oasis:names:specification:ubl:schema:xsd:CommonSignatureComponents-2"
+            xmlns:sac="urn:oasis:names:specification:ubl:schema:xsd:SignatureAggregateComponents-2"
+            xmlns:sbc="urn:oasis:names:specification:ubl:schema:xsd:SignatureBasicComponents-2">
+          <sac:SignatureInformation>
+            <cbc:ID>urn:oasis:names:specification:ubl:signature:1</cbc:ID>
+            <sbc:ReferencedSignatureID>urn:oasis:names:specification:ubl:signature:ApplicationResponse</sbc:ReferencedSignatureID>
+            <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="signature">
+              <ds:SignedInfo>
+                <ds:CanonicalizationMethod Algorithm="http://www.w3.org/2006/12/xml-c14n11"/>
+                <ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>
+                <ds:Reference Id="reference" URI="">
+                  <ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/></ds:Transforms>
+                  <ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+                  <ds:DigestValue>{digest}</ds:DigestValue>
+                </ds:Reference>
+              </ds:SignedInfo>
+              <ds:SignatureValue>{value}</ds:SignatureValue>
+            </ds:Signature>
+          </sac:SignatureInformation>
+        </sig:UBLDocumentSignatures>
+      </ext:ExtensionContent>
+    </ext:UBLExtension></ext:UBLExtensions>"""
+
+
+def document(rng: random.Random, i: int, invalid: bool, signed: bool = False) -> str:
     uuid = f"GVR-{i // 100000:04d}-2024-{i:08d}"
     damage = rng.choice(["date", "element", "id", "time"]) if invalid else None
-    parts = ["  <ar:ApplicationResponse>", "    <cbc:UBLVersionID>2.4</cbc:UBLVersionID>"]
+    parts = ["  <ar:ApplicationResponse>"]
+    if signed:
+        parts.append(SIGNATURE.format(digest=base64.b64encode(rng.randbytes(32)).decode(),
+                                      value=base64.b64encode(rng.randbytes(256)).decode()))
+    parts.append("    <cbc:UBLVersionID>2.4</cbc:UBLVersionID>")
     if damage != "id":
         parts.append(f"    <cbc:ID>AR-{i:09d}</cbc:ID>")
     parts.append(f"    <cbc:UUID>{uuid}</cbc:UUID>")
@@ -89,7 +123,7 @@ def styled(text: str, style: str) -> str:
 
 
 def generate(path: Path, *, documents: int | None = None, megabytes: float | None = None, invalid: float = 0.01,
-             seed: int = 7, style: str = "envelope") -> int:
+             seed: int = 7, style: str = "envelope", signatures: float = 0.0) -> int:
     """Write the batch; returns the number of documents."""
     rng = random.Random(seed)
     limit = None if megabytes is None else int(megabytes * 1024 * 1024)
@@ -100,7 +134,8 @@ def generate(path: Path, *, documents: int | None = None, megabytes: float | Non
                   "  <FileStatus>\n    <StatusCode>S</StatusCode>\n"
                   "    <StatusDescription>File processed successfully</StatusDescription>\n  </FileStatus>\n")
         while (documents is None or count < documents) and (limit is None or out.tell() < limit):
-            out.write(styled(document(rng, count, rng.random() < invalid), style))
+            out.write(styled(document(rng, count, rng.random() < invalid,
+                                      signatures > 0 and rng.random() < signatures), style))
             count += 1
         out.write("</ApplicationResponseBatch>\n")
     return count
@@ -115,11 +150,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--style", choices=("envelope", "default"), default="envelope",
                         help="documents in the envelope's prefixes, or each with its own default namespace")
+    parser.add_argument("--signatures", type=float, default=0.0,
+                        help="the share of documents with an enveloped XML signature (0 to 1)")
     args = parser.parse_args()
     if args.documents is None and args.megabytes is None:
         args.documents = 1000
     count = generate(args.out, documents=args.documents, megabytes=args.megabytes, invalid=args.invalid,
-                     seed=args.seed, style=args.style)
+                     seed=args.seed, style=args.style, signatures=args.signatures)
     print(f"{args.out}: {count} documents, {args.out.stat().st_size / 1e6:.1f} MB")
 
 

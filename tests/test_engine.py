@@ -409,3 +409,29 @@ def test_jobs_share_the_work_with_this_process_in_order() -> None:
     assert [job for job, _ in done] == list(range(30))
     pids = {pid for _, pid in done}
     assert os.getpid() in pids and len(pids) == 2
+
+
+@pytest.mark.parametrize("style", ["envelope", "default"])
+def test_signed_and_invalid_documents_read_in_ranges_match_each_validated_alone(style: str, tmp_path: Path) -> None:
+    # a signature's Id (xsd:ID) repeats in every signed document: documents read in ranges must be
+    # judged as each is alone, with no ID clash between neighbours; errors and layouts vary
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from generate import generate
+
+    path = tmp_path / "signed.xml"
+    generate(path, documents=120, invalid=0.1, seed=3, style=style, signatures=0.5)
+    data = path.read_bytes()
+    assert data.count(b'Id="signature"') > 40
+    root = etree.fromstring(data)
+    alone = []
+    for child in root[2:]:
+        one = (b'<ApplicationResponseBatch xmlns:ar="' + AR.encode() + b'" xmlns:cac="' + CAC.encode()
+               + b'" xmlns:cbc="' + CBC.encode() + b'" xmlns:ext="' + EXT.encode() + b'">' + HEADER.encode()
+               + etree.tostring(child) + b"</ApplicationResponseBatch>")
+        [result] = ublbatch.validate_batch(one).results
+        alone.append((result.id, result.status, [(i.rule, i.message, i.path) for i in result.issues]))
+    assert 5 <= sum(status == "rejected" for _, status, _ in alone) < 30
+    for jobs in (1, 2):
+        together = ublbatch.validate_batch(path, jobs=jobs)
+        assert [(r.id, r.status, [(i.rule, i.message, i.path) for i in r.issues]) for r in together.results] == alone

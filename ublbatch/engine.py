@@ -365,7 +365,12 @@ class RangeReading:
         if part.index:  # a later range, whole in memory: one tree when it parses, the stream when not
             documents = self._whole()
             if documents is not None:
-                yield from documents
+                for document in documents:
+                    yield document
+                    if document.element is not None:
+                        # released once used, as the stream does: validation registers each xsd:ID
+                        # value (a signature's Id) in the tree, where the next document's would clash
+                        document.element.clear(keep_tail=True)
                 return
         mark = len(self.errors)
         reader = self._reader(0, len(part.data), self.before, first=part.index == 0, errors=self.errors)
