@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from pathlib import Path
 
 import attrs
 from conftest import FIXTURES, batch, response
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 import ublbatch
+from ublbatch.names import CAC, CBC
 from ublbatch.results import BatchResult, DocumentResult, Issue, ResponseStatus
 
 GOROUTE_BATCH_KEYS = ["batch_id", "total_count", "accepted_count", "rejected_count", "results"]
@@ -190,3 +193,50 @@ def test_result_json_is_json_dumps_of_to_dict(shown: str, transaction: str | Non
     expected = json.dumps(result.to_dict(), ensure_ascii=False)
     assert result.to_json() == expected
     assert result.with_json().to_json() == expected
+
+
+def _worst_by_hand(element: etree._Element) -> ResponseStatus | None:
+    """The rule, spelled out: each cac:Status of each cac:DocumentResponse/cac:Response counts with
+    its first code; the first status of the worst outcome wins; no code at all: the first reason."""
+    cac, cbc = f"{{{CAC}}}", f"{{{CBC}}}"
+    statuses = [s for d in element.findall(cac + "DocumentResponse") for r in d.findall(cac + "Response")
+                for s in r.findall(cac + "Status")]
+    if not statuses:
+        return None
+    rank = {c.value: ("delivered", "pending", "failed").index(c.outcome.value) for c in ublbatch.StatusReasonCode}
+    ranked = [(rank.get((s.find(cbc + "StatusReasonCode").text or "").strip(), 2), n, s)
+              for n, s in enumerate(statuses) if s.find(cbc + "StatusReasonCode") is not None]
+    def text(e: etree._Element | None) -> str | None:
+        return ("".join(e.itertext()).strip() or None) if e is not None else None
+    if not ranked:
+        return ResponseStatus(None, text(statuses[0].find(cbc + "StatusReason")))
+    worst = max(ranked, key=lambda r: (r[0], -r[1]))[2]
+    return ResponseStatus(text(worst.find(cbc + "StatusReasonCode")), text(worst.find(cbc + "StatusReason")))
+
+
+def test_response_status_follows_the_rule_on_varied_documents(tmp_path: Path) -> None:
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from generate import generate
+
+    path = tmp_path / "varied.xml"
+    generate(path, documents=400, seed=11)
+    status = ("<cac:Status><cbc:StatusReasonCode>{}</cbc:StatusReasonCode><cbc:StatusReason>{}</cbc:StatusReason>"
+              "</cac:Status>")
+    code = "<cbc:StatusReasonCode>{}</cbc:StatusReasonCode>"
+    extra = [  # a line's status never counts; a status without a code; two codes in one status
+        response("L").replace("</cac:DocumentResponse>", "<cac:LineResponse><cbc:LineID>1</cbc:LineID><cac:Response>"
+                              + status.format("REJ", "line") + "</cac:Response></cac:LineResponse>"
+                              "</cac:DocumentResponse>"),
+        response("N").replace(code.format("NON"), ""),
+        response("T").replace(code.format("NON"), code.format("NON") + code.format("REJ")),
+        response("U").replace(code.format("NON"), code.format(" XYZ ")),
+    ]
+    checked = 0
+    for source in (path, batch(*extra)):
+        with ublbatch.read_batch(source) as reader:
+            for document in reader:
+                assert document.element is not None
+                assert document.response_status() == _worst_by_hand(document.element), document.id
+                checked += 1
+    assert checked == 404

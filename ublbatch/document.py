@@ -16,7 +16,7 @@ from lxml import etree
 from ._parsing import string_value
 from .codes import ErrorCode, StatusReasonCode
 from .model import ApplicationResponse
-from .names import CAC, CBC, CBC_ID, CBC_UUID, STATUS_REASON_CODE, prefixed
+from .names import CAC, CBC, CBC_ID, CBC_UUID, prefixed
 from .results import Issue, ResponseStatus
 
 _REASON = f"{{{CBC}}}StatusReason"
@@ -25,13 +25,17 @@ _SEVERITY: dict[str | None, int] = {
 
 
 _per_thread = threading.local()
+_PATHS = {"codes": "c:DocumentResponse/c:Response/c:Status/b:StatusReasonCode[1]",
+          "statuses": "c:DocumentResponse/c:Response/c:Status"}
 
 
-def _statuses(element: etree._Element) -> list[etree._Element]:
-    """The document's ``cac:Status`` elements, found by one compiled XPath (one per thread)."""
-    find = getattr(_per_thread, "statuses", None)
+def _found(element: etree._Element, what: str) -> list[etree._Element]:
+    """The elements of one of ``_PATHS`` below ``element``, in document order, by a compiled XPath
+    (one per thread: lxml's XPath objects are not shared between threads)."""
+    find = getattr(_per_thread, what, None)
     if find is None:
-        find = _per_thread.statuses = etree.XPath("c:DocumentResponse/c:Response/c:Status", namespaces={"c": CAC})
+        find = etree.XPath(_PATHS[what], namespaces={"c": CAC, "b": CBC})
+        setattr(_per_thread, what, find)
     found = find(element)
     assert isinstance(found, list)
     return found
@@ -113,26 +117,24 @@ class Document:
         return prefixed(self.element.tag)
 
     def response_status(self) -> ResponseStatus | None:
-        """The status reason code that decides delivery: the first one with the worst outcome."""
+        """The status reason code that decides delivery: the first one with the worst outcome
+        (each ``cac:Status`` counts with its first code)."""
         if self.kind != "ApplicationResponse" or self.element is None:
-            return None
-        statuses = _statuses(self.element)  # cac:DocumentResponse/cac:Response/cac:Status, in order
-        if not statuses:
             return None
         worst: etree._Element | None = None
         worst_rank = -1
-        for status in statuses:
-            code = status.find(STATUS_REASON_CODE)
-            if code is None:
-                continue
-            rank = _SEVERITY.get(string_value(code), 2)  # unknown or missing: failed
+        for code in _found(self.element, "codes"):
+            rank = _SEVERITY.get(string_value(code), 2)  # unknown or empty: failed
             if rank > worst_rank:
-                worst, worst_rank = status, rank
+                worst, worst_rank = code, rank
                 if rank == 2:
                     break
-        if worst is None:  # no status has a code: the first one's reason
-            return ResponseStatus(None, string_value(statuses[0].find(_REASON)))
-        return ResponseStatus(string_value(worst.find(STATUS_REASON_CODE)), string_value(worst.find(_REASON)))
+        if worst is None:  # no status has a code: the first one's reason, if there is a status
+            statuses = _found(self.element, "statuses")
+            return ResponseStatus(None, string_value(statuses[0].find(_REASON))) if statuses else None
+        status = worst.getparent()
+        reason = next(status.iterchildren(_REASON), None) if status is not None else None
+        return ResponseStatus(string_value(worst), string_value(reason))
 
     def model(self) -> ApplicationResponse:
         """The typed model of this document, built on demand (the raw path never pays for it)."""
