@@ -77,7 +77,10 @@ class WriteReport:
 
 def _fixed_prefixes(element: etree._Element) -> bool:
     """Whether every prefix in scope at ``element`` is one of ours, bound to its namespace."""
-    return all(NSMAP.get(prefix) == uri for prefix, uri in element.nsmap.items())
+    return bool(element.nsmap.items() <= _FIXED_ITEMS)
+
+
+_FIXED_ITEMS = NSMAP.items()
 
 
 def to_element(document: DocumentInput, *, owned: bool = False) -> etree._Element:
