@@ -411,8 +411,10 @@ def test_jobs_share_the_work_with_this_process_in_order() -> None:
     assert os.getpid() in pids and len(pids) == 2
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("style", ["envelope", "default"])
-def test_signed_and_invalid_documents_read_in_ranges_match_each_validated_alone(style: str, tmp_path: Path) -> None:
+def test_signed_and_invalid_documents_read_in_ranges_match_each_validated_alone(style: str, layout: str,
+                                                                              tmp_path: Path) -> None:
     # a signature's Id (xsd:ID) repeats in every signed document: documents read in ranges must be
     # judged as each is alone, with no ID clash between neighbours; errors and layouts vary
     import sys
@@ -422,6 +424,11 @@ def test_signed_and_invalid_documents_read_in_ranges_match_each_validated_alone(
     path = tmp_path / "signed.xml"
     generate(path, documents=120, invalid=0.1, seed=3, style=style, signatures=0.5)
     data = path.read_bytes()
+    if layout == "line":  # white space between tags only: no text of these documents has any
+        data = re.sub(rb">\s+<", b"><", data)
+    elif layout == "crlf":
+        data = data.replace(b"\n", b"\r\n")
+    path.write_bytes(data)
     assert data.count(b'Id="signature"') > 40
     root = etree.fromstring(data)
     alone = []
