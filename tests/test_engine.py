@@ -442,3 +442,27 @@ def test_signed_and_invalid_documents_read_in_ranges_match_each_validated_alone(
     for jobs in (1, 2):
         together = ublbatch.validate_batch(path, jobs=jobs)
         assert [(r.id, r.status, [(i.rule, i.message, i.path) for i in r.issues]) for r in together.results] == alone
+
+
+@pytest.mark.parametrize("after", ["junk", "<x:Stray xmlns:x='urn:x'/>", "<!-- fine --><?fine too?>"])
+@pytest.mark.parametrize("style", STYLES)
+def test_content_after_the_roots_end_is_a_file_error_and_never_a_document(
+        style: str, after: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # found by review: an element after </ApplicationResponseBatch> was counted as a document
+    data, lines, _ = build(style, "pretty")
+    path = tmp_path / "after.xml"
+    path.write_bytes(data.rstrip() + b"\n" + after.encode() + b"\n")
+    fine = after.startswith("<!--")
+    for jobs in (1, 2):
+        result = ublbatch.validate_batch(path, jobs=jobs)
+        assert [r.line for r in result.results] == lines
+        assert [e.rule for e in result.file_errors] == ([] if fine else ["xml:not-well-formed"])
+        assert fine or "content after the end of ApplicationResponseBatch" in result.file_errors[0].message
+        assert fine or result.file_errors[0].line == data.count(b"\n") + 1
+    with ublbatch.read_batch(path) as reader:
+        assert sum(1 for _ in reader) == 18
+    status = ublbatch.batch_status(path)
+    assert status.delivered_count + status.pending_count + status.failed_count == 18
+    code, out, err = run_cli(capsys, "convert", str(path), "--to", "ndjson")
+    assert len([x for x in map(json.loads, out.splitlines()) if x["type"] == "document"]) == 18
+    assert (code, "content after the end" in err) == ((0, False) if fine else (2, True)), (code, err)

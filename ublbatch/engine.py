@@ -362,6 +362,8 @@ class RangeReading:
         if part.oversized:
             yield self._too_large()
             return
+        if part.last:
+            part = self.part = self._without_trailer(part)
         if part.index:  # a later range, whole in memory: one tree when it parses, the stream when not
             documents = self._whole()
             if documents is not None:
@@ -411,6 +413,36 @@ class RangeReading:
         stream = cast(IO[bytes], _Pieces(context.prolog.wrapper, bytes(data), tail))
         return _READERS[context.kind](stream, context.name, continuation=self.header, line_offset=line - 1,
                                       index_base=before, partial=True, errors=errors)
+
+    def _without_trailer(self, part: Range) -> Range:
+        """The last range, up to the root's end tag when something other than white space, comments
+        and PIs follows it: that is a file-level error, and no element there is a document."""
+        root = ROOTS[self.context.kind].encode()
+        data, end = part.data, len(part.data)
+        while True:  # the last end tag of the root that no comment, PI or CDATA section holds
+            at = data.rfind(b"</" + root, 0, end)
+            if at < 0:
+                return part
+            opened = max(data.rfind(b"<!--", 0, at), data.rfind(b"<?", 0, at), data.rfind(b"<![CDATA[", 0, at))
+            if opened > max(data.rfind(b"-->", 0, at), data.rfind(b"?>", 0, at), data.rfind(b"]]>", 0, at)):
+                end = opened
+                continue
+            closed = _ROOT_END.match(data, at)
+            if closed is not None:
+                break
+            end = at
+        after = data[closed.end():]
+        text = _MARKUP.sub(b"", after).strip()
+        if not text:
+            return part
+        where = closed.end() + len(after) - len(after.lstrip())
+        line = self._line_at(where)
+        shown = text[:40].decode("utf-8", "replace")
+        self.errors.append(Issue(ErrorCode.INVALID_XML.value, f"{self.context.name}, line {line}: the XML is not "
+                                 f"well-formed: content after the end of {root.decode()}: {shown!r}",
+                                 rule="xml:not-well-formed", line=line, engine="ublbatch"))
+        self._counted = (0, part.line)
+        return attrs.evolve(part, data=data[:closed.end()])
 
     def _whole(self) -> list[Document] | None:
         part, context = self.part, self.context
