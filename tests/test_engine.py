@@ -466,3 +466,20 @@ def test_content_after_the_roots_end_is_a_file_error_and_never_a_document(
     code, out, err = run_cli(capsys, "convert", str(path), "--to", "ndjson")
     assert len([x for x in map(json.loads, out.splitlines()) if x["type"] == "document"]) == 18
     assert (code, "content after the end" in err) == ((0, False) if fine else (2, True)), (code, err)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_document_broken_twice_loses_no_document_after_it(style: str, reference: list[tuple[str, str]]) -> None:
+    # a comment it never closes and no end tag (review finding): the broken document ran on over all
+    # the documents after it, which vanished; it now ends where the next document starts
+    data, lines, _ = build(style, "pretty")
+    start = _offset_of_line(data, lines[5])
+    at = data.rindex(b"<", 0, data.index(b"IssueDate>", start))
+    end = data.rindex(b"</", 0, _offset_of_line(data, lines[6]))
+    broken = data[:at] + b"<!-- never closed " + data[at:end] + data[data.index(b">", end) + 1:]
+    for jobs in (1, 2):
+        result = ublbatch.validate_batch(broken, jobs=jobs)
+        assert [r.line for r in result.results] == lines
+        assert result.results[5].error is not None and result.results[5].error.code == "INVALID_XML"
+        got = [(r.id, r.status) for r in result.results]
+        assert got[:5] + got[6:] == reference[:5] + reference[6:]

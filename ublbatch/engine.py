@@ -533,12 +533,18 @@ class RangeReading:
                 pos = after if after is not None else end
                 continue
             failure = next((e for e in reader.errors if e.code in _BROKEN), None)
-            if after is None and self.part.last and end == len(data) and _root_end(data, begin, end) < 0:
+            stop = after if after is not None else end
+            inside = self._starts_within(begin, stop)
+            if inside:
+                # a child that breaks and runs over more document start tags (a comment or an end tag
+                # it never closes): it ends where the next starts, and those are read on their own
+                stop = inside[0]
+            elif after is None and self.part.last and end == len(data) and _root_end(data, begin, end) < 0:
                 self._truncated(begin, end, count, failure)
                 return
             count += 1
-            yield self._broken(begin, after if after is not None else end, count, failure)
-            pos = after if after is not None else end
+            yield self._broken(begin, stop, count, failure)
+            pos = stop
 
     def _line_at(self, offset: int) -> int:
         """The file's line at ``offset`` in the range; counted on from the last offset asked (recovery
@@ -579,6 +585,13 @@ class RangeReading:
                       engine="libxml2")
         return Document(index, line, found_id, found_uuid, None, f"not well-formed XML: {said}", None, issue,
                         _tag_name(data, begin))
+
+    def _starts_within(self, begin: int, end: int) -> list[int]:
+        """Offsets of document start tags after the one at ``begin`` and before ``end``, by text alone
+        (inside comments too): where the documents a broken child runs over start."""
+        names = b"|".join(re.escape(n) for n in document_names(self.context.kind))
+        pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:" + names + rb")[\s>/]")
+        return [m.start() for m in pattern.finditer(self.part.data, begin + 1, end)]
 
     def _too_large(self) -> Document:
         part = self.part
